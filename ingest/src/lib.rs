@@ -1,0 +1,92 @@
+//! # rwkv-ingest: the document library of rwkv-reader
+//!
+//! Turns books and folders of case files into a library that can be questioned without
+//! re-reading: each document's text with page spans, its chunks (~512 tokens, cut at paragraph
+//! or sentence boundaries), the model's state checkpointed every few chunks, and a tantivy index
+//! of the chunks. It never touches a terminal; progress is a typed value ([`Progress`]).
+//!
+//! Stages, one module each: [`discover`] → [`extract`] ([`decode`], [`html`], [`pdf`] in a worker
+//! process) → [`chunk`] → read through the model with [`checkpoint`]s → [`index`]. [`run`]
+//! ([`pipeline`]) drives them; [`Library`] answers queries. On-disk layout: `LAYOUT.md`.
+//!
+//! ## Ingest a folder, then search it
+//! ```no_run
+//! use std::sync::atomic::AtomicBool;
+//! use ingest::{IngestOptions, Library};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let model = engine::Model::load("models/demo/rwkv4-demo.safetensors".as_ref())?;
+//! let tokenizer = engine::Tokenizer::for_model("models/demo/rwkv4-demo.safetensors".as_ref())?;
+//! let mut writer = Library::open_writer(&Library::default_dir())?; // "library in use" if taken
+//! let cancel = AtomicBool::new(false); // set it from another thread to stop; the next run resumes
+//! let summary = ingest::run(
+//!     &["cases/".into()], &mut writer, &model, &tokenizer, &IngestOptions::default(),
+//!     &mut |p| eprintln!("{:?} {:.0} tok/s", p.event, p.totals.tokens_per_second),
+//!     &cancel,
+//! )?;
+//! for f in &summary.files {
+//!     println!("{} {:?} {}", f.path.display(), f.status, f.reason.as_deref().unwrap_or(""));
+//! }
+//!
+//! // Readers work while a writer is busy, in this process or another.
+//! let library = Library::open(&Library::default_dir())?;
+//! for hit in library.search("summary judgment", 5, None)? {
+//!     println!("{} pp. {}-{}: {:?}", hit.title, hit.pages.0, hit.pages.1, hit.snippet.map(|s| s.text));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## From a hit to a state (what `ask` does)
+//! ```no_run
+//! # fn f(library: &ingest::Library, model: &engine::Model, tokenizer: &engine::Tokenizer,
+//! #      hit: &ingest::SearchHit) -> Result<(), ingest::IngestError> {
+//! let text = library.document_text(&hit.document_id)?;
+//! let chunks = library.chunks(&hit.document_id)?;
+//! // Nearest checkpoint at or before the hit's chunk (damaged ones skipped), or a fresh state.
+//! let mut start = library.start_point(&hit.document_id, model, hit.chunk_index)?;
+//! for chunk in &chunks[start.chunks_read as usize..=hit.chunk_index as usize] {
+//!     let tokens = ingest::chunk_tokens(tokenizer, &text, chunk)?;
+//!     model.read(&tokens, &mut start.state).map_err(|e| ingest::IngestError::Model(e.to_string()))?;
+//! }
+//! // start.state is now the state right after the hit's chunk; checkpoints are never modified.
+//! # Ok(()) }
+//! ```
+//!
+//! ## The PDF worker
+//! PDFs are extracted in a child process. The binary that uses this crate must dispatch the hidden
+//! subcommand first thing in `main`:
+//! ```no_run
+//! let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+//! if args.get(1).is_some_and(|a| a == ingest::pdf::WORKER_SUBCOMMAND) {
+//!     std::process::exit(ingest::pdf::worker_main(&args[2..]));
+//! }
+//! ```
+
+pub mod atomic_file;
+pub mod checkpoint;
+pub mod chunk;
+pub mod decode;
+pub mod digest;
+pub mod discover;
+pub mod document;
+pub mod error;
+pub mod extract;
+pub mod html;
+pub mod index;
+pub mod library;
+pub mod lock;
+pub mod pdf;
+pub mod pipeline;
+pub mod progress;
+
+pub use checkpoint::{CheckpointHeader, CheckpointInfo};
+pub use chunk::{page_at_byte, Chunk, TextEncoder};
+pub use discover::DocumentKind;
+pub use document::{DocumentRecord, DocumentStatus};
+pub use error::{IngestError, Result};
+pub use extract::PageSpan;
+pub use index::Snippet;
+pub use library::{chunk_tokens, Library, LibraryWriter, ReadingProgress, SearchHit, StartPoint};
+pub use pdf::{PageStatus, PdfOptions, WorkerCommand};
+pub use pipeline::{run, IngestOptions};
+pub use progress::{FileOutcome, OutcomeStatus, Progress, ProgressEvent, Summary, Totals};

@@ -1,0 +1,505 @@
+//! An ingestion run: discover → prepare every file (extract, chunk, save, index) → read every
+//! document through the model with checkpoints. Preparing everything first makes the library
+//! searchable early and gives exact token totals (so an honest ETA) before the slow part.
+//!
+//! Crash safety: every file is replaced atomically, a document's chunks are replaced in one index
+//! commit, and its record is marked indexed only after that commit. Checkpoints are written at
+//! fixed chunk positions (every `checkpoint_every_chunks` chunks, counted from the document's
+//! start, and at its end), so a run that is killed and resumed writes the very same files, byte
+//! for byte, as a run that never stopped.
+
+use crate::checkpoint::{self, CheckpointHeader, CHECKPOINT_FORMAT_VERSION};
+use crate::chunk::{chunk_page_for_checkpoint, chunk_text, Chunk};
+use crate::digest::file_sha256_hex;
+use crate::discover::{discover, DiscoveredFile};
+use crate::document::{
+    document_id_for_path, DocumentRecord, DocumentStatus, RECORD_FORMAT_VERSION,
+};
+use crate::error::Result;
+use crate::extract::extract_document;
+use crate::library::{chunk_tokens, LibraryWriter};
+use crate::pdf::PdfOptions;
+use crate::progress::{FileOutcome, OutcomeStatus, Progress, ProgressEvent, Summary, Totals};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Settings of an ingestion run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Chunk size to aim for, in tokens.
+    pub target_chunk_tokens: usize,
+    /// Write a checkpoint after every this many chunks (and always at the end of a document).
+    pub checkpoint_every_chunks: usize,
+    /// PDF worker settings.
+    pub pdf: PdfOptions,
+    /// Try files again that failed in an earlier run although they have not changed.
+    pub retry_failed: bool,
+}
+
+impl Default for IngestOptions {
+    /// 512-token chunks, a checkpoint every 8 chunks (≈ 4,096 tokens).
+    fn default() -> Self {
+        IngestOptions {
+            target_chunk_tokens: 512,
+            checkpoint_every_chunks: 8,
+            pdf: PdfOptions::default(),
+            retry_failed: false,
+        }
+    }
+}
+
+/// Ingests `paths` (files or folders) into the library: see the module doc. Progress goes to
+/// `on_progress`; setting `cancel` stops the run soon (a checkpoint is written at the current
+/// position first) and the next run resumes. Errors are only returned for problems with the
+/// library itself (disk full, damaged index); problems with input files end up in the summary.
+pub fn run(
+    paths: &[PathBuf],
+    writer: &mut LibraryWriter,
+    model: &engine::Model,
+    tokenizer: &engine::Tokenizer,
+    options: &IngestOptions,
+    on_progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<Summary> {
+    let mut run = Run {
+        writer,
+        model,
+        tokenizer,
+        options,
+        reporter: Reporter::new(on_progress),
+        outcomes: Vec::new(),
+    };
+    let found = discover(paths);
+    run.reporter.totals.files_total = found.files.len();
+    run.reporter.emit(ProgressEvent::Discovered {
+        files: found.files.len(),
+        issues: found.issues.len(),
+    });
+    for issue in &found.issues {
+        run.outcomes.push(outcome(
+            issue.path.clone(),
+            None,
+            OutcomeStatus::Failed,
+            Some(issue.reason.clone()),
+        ));
+    }
+
+    let mut prepared = Vec::new();
+    let mut cancelled = false;
+    for file in &found.files {
+        if cancel.load(Ordering::Relaxed) {
+            cancelled = true;
+            run.outcomes.push(outcome(
+                file.path.clone(),
+                None,
+                OutcomeStatus::Interrupted,
+                Some("cancelled".into()),
+            ));
+            continue;
+        }
+        if let Some(p) = run.prepare(file)? {
+            prepared.push(p);
+        }
+    }
+
+    // Token totals for the reading phase, from each document's current reading position.
+    for p in &mut prepared {
+        let progress = run
+            .writer
+            .reading_progress(&p.record.id, model.fingerprint())?;
+        p.tokens_already_read = progress.tokens_read.min(p.record.token_count);
+        run.reporter.totals.tokens_total += p.record.token_count - p.tokens_already_read;
+    }
+    for p in prepared {
+        if cancelled || cancel.load(Ordering::Relaxed) {
+            cancelled = true;
+            run.outcomes.push(outcome(
+                p.record.source_path.clone(),
+                Some(p.record.id.clone()),
+                OutcomeStatus::Interrupted,
+                Some("cancelled before reading".into()),
+            ));
+            continue;
+        }
+        let finished = run.read(p, cancel)?;
+        cancelled |= finished.status == OutcomeStatus::Interrupted;
+        run.reporter.totals.files_done += 1;
+        run.reporter.emit(ProgressEvent::FileFinished {
+            outcome: finished.clone(),
+        });
+        run.outcomes.push(finished);
+    }
+
+    run.reporter.emit(if cancelled {
+        ProgressEvent::Cancelled
+    } else {
+        ProgressEvent::Finished
+    });
+    let mut files = run.outcomes;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Summary {
+        files,
+        cancelled,
+        totals: run.reporter.totals.clone(),
+    })
+}
+
+fn outcome(
+    path: PathBuf,
+    id: Option<String>,
+    status: OutcomeStatus,
+    reason: Option<String>,
+) -> FileOutcome {
+    FileOutcome {
+        path,
+        document_id: id,
+        status,
+        reason,
+        pages: 0,
+        tokens: 0,
+        tokens_read: 0,
+        checkpoints: 0,
+        warnings: Vec::new(),
+    }
+}
+
+struct Reporter<'a> {
+    callback: &'a mut dyn FnMut(Progress),
+    totals: Totals,
+    started: Instant,
+    reading_time: Duration,
+    tokens_read: u64,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(callback: &'a mut dyn FnMut(Progress)) -> Self {
+        Reporter {
+            callback,
+            totals: Totals::default(),
+            started: Instant::now(),
+            reading_time: Duration::ZERO,
+            tokens_read: 0,
+        }
+    }
+
+    fn emit(&mut self, event: ProgressEvent) {
+        self.totals.elapsed = self.started.elapsed();
+        (self.callback)(Progress {
+            event,
+            totals: self.totals.clone(),
+        });
+    }
+
+    fn add_reading(&mut self, tokens: u64, time: Duration) {
+        self.tokens_read += tokens;
+        self.reading_time += time;
+        self.totals.tokens_done += tokens;
+        self.totals.update_rate(self.tokens_read, self.reading_time);
+    }
+}
+
+/// A document ready to be read.
+struct Prepared {
+    record: DocumentRecord,
+    /// Extracted in this run (new or changed), as opposed to unchanged.
+    extracted_now: bool,
+    tokens_already_read: u64,
+}
+
+struct Run<'a, 'b> {
+    writer: &'a mut LibraryWriter,
+    model: &'a engine::Model,
+    tokenizer: &'a engine::Tokenizer,
+    options: &'a IngestOptions,
+    reporter: Reporter<'b>,
+    outcomes: Vec<FileOutcome>,
+}
+
+impl Run<'_, '_> {
+    /// Extracts, chunks, saves and indexes one file unless its current version already is.
+    /// `Ok(None)`: the file failed (its outcome is recorded).
+    fn prepare(&mut self, file: &DiscoveredFile) -> Result<Option<Prepared>> {
+        let id = document_id_for_path(&file.path);
+        let files = self.writer.files(&id);
+        let fail = |run: &mut Self, reason: String, pages: u32| {
+            run.reporter.totals.files_done += 1;
+            run.reporter.emit(ProgressEvent::FileFailed {
+                path: file.path.clone(),
+                reason: reason.clone(),
+            });
+            let mut o = outcome(
+                file.path.clone(),
+                Some(id.clone()),
+                OutcomeStatus::Failed,
+                Some(reason),
+            );
+            o.pages = pages;
+            run.outcomes.push(o);
+        };
+        let digest = match file_sha256_hex(&file.path) {
+            Ok(d) => d,
+            Err(e) => {
+                fail(self, format!("cannot read: {e}"), 0);
+                return Ok(None);
+            }
+        };
+        let existing = match files.read_record() {
+            Ok(r) => r,
+            Err(e) => {
+                self.reporter.emit(ProgressEvent::Warning {
+                    path: Some(file.path.clone()),
+                    message: format!("{e}; the document is extracted again"),
+                });
+                None
+            }
+        };
+        if let Some(record) = existing.as_ref().filter(|r| r.digest == digest) {
+            match &record.status {
+                DocumentStatus::Indexed => return Ok(Some(self.prepared(record.clone(), false))),
+                DocumentStatus::Failed { reason } if !self.options.retry_failed => {
+                    fail(self, reason.clone(), record.pages.len() as u32);
+                    return Ok(None);
+                }
+                DocumentStatus::Extracted => {
+                    // Killed between saving and indexing: index the saved chunks now.
+                    if let (Ok(text), Ok(chunks)) = (files.read_text(), files.read_chunks(&digest))
+                    {
+                        let mut record = record.clone();
+                        self.index_and_mark(&mut record, &chunks, &text)?;
+                        return Ok(Some(self.prepared(record, true)));
+                    }
+                }
+                DocumentStatus::Failed { .. } => {}
+            }
+        }
+        // New or changed: anything derived from an older version goes.
+        if existing.is_some() {
+            self.writer.remove_checkpoints(&id)?;
+        }
+        let title = file
+            .path
+            .file_name()
+            .map_or_else(|| id.clone(), |n| n.to_string_lossy().into_owned());
+        let mut record = DocumentRecord {
+            format_version: RECORD_FORMAT_VERSION,
+            id: id.clone(),
+            source_path: file.path.clone(),
+            title,
+            kind: file.kind,
+            digest: digest.clone(),
+            size_bytes: file.size_bytes,
+            status: DocumentStatus::Extracted,
+            encoding: None,
+            pages: Vec::new(),
+            text_bytes: 0,
+            chunk_count: 0,
+            token_count: 0,
+            target_chunk_tokens: self.options.target_chunk_tokens as u32,
+            warnings: Vec::new(),
+        };
+        let extracted = match extract_document(file, &self.options.pdf) {
+            Ok(doc) => doc,
+            Err(e) => {
+                record.status = DocumentStatus::Failed {
+                    reason: e.to_string(),
+                };
+                if existing.as_ref().is_some_and(|r| r.chunk_count > 0) {
+                    self.writer.index_remove(&id)?;
+                }
+                files.write_record(&record)?;
+                fail(self, e.to_string(), 0);
+                return Ok(None);
+            }
+        };
+        let chunks = match chunk_text(
+            &extracted.text,
+            &extracted.pages,
+            self.options.target_chunk_tokens,
+            self.tokenizer,
+        ) {
+            Ok(c) => c,
+            Err(reason) => {
+                fail(
+                    self,
+                    format!("tokenizer: {reason}"),
+                    extracted.pages.len() as u32,
+                );
+                return Ok(None);
+            }
+        };
+        record.encoding = extracted.encoding;
+        record.pages = extracted.pages;
+        record.text_bytes = extracted.text.len() as u64;
+        record.chunk_count = chunks.len() as u32;
+        record.token_count = chunks.iter().map(|c| u64::from(c.token_count)).sum();
+        record.warnings = extracted.warnings;
+        files.write_text_and_chunks(&extracted.text, &digest, &chunks)?;
+        files.write_record(&record)?;
+        self.index_and_mark(&mut record, &chunks, &extracted.text)?;
+        Ok(Some(self.prepared(record, true)))
+    }
+
+    fn index_and_mark(
+        &mut self,
+        record: &mut DocumentRecord,
+        chunks: &[Chunk],
+        text: &str,
+    ) -> Result<()> {
+        self.writer
+            .index_replace(&record.id, &record.digest, chunks, text)?;
+        record.status = DocumentStatus::Indexed;
+        self.writer.files(&record.id).write_record(record)
+    }
+
+    fn prepared(&mut self, record: DocumentRecord, extracted_now: bool) -> Prepared {
+        self.reporter.totals.pages_done += record.pages.len() as u64;
+        self.reporter.emit(ProgressEvent::FilePrepared {
+            path: record.source_path.clone(),
+            pages: record.pages.len() as u32,
+            chunks: record.chunk_count,
+            tokens: record.token_count,
+            unchanged: !extracted_now,
+        });
+        Prepared {
+            record,
+            extracted_now,
+            tokens_already_read: 0,
+        }
+    }
+
+    /// Reads a document from its latest usable checkpoint to the end.
+    fn read(&mut self, p: Prepared, cancel: &AtomicBool) -> Result<FileOutcome> {
+        let record = &p.record;
+        let path = record.source_path.clone();
+        let mut result = outcome(
+            path.clone(),
+            Some(record.id.clone()),
+            OutcomeStatus::Ingested,
+            None,
+        );
+        result.pages = record.pages.len() as u32;
+        result.tokens = record.token_count;
+        result.warnings = record.warnings.clone();
+        let files = self.writer.files(&record.id);
+        let text = files.read_text()?;
+        let chunks = files.read_chunks(&record.digest)?;
+        let n = chunks.len() as u32;
+        let start = self.writer.start_point(&record.id, self.model, n)?;
+        for w in &start.warnings {
+            self.reporter.emit(ProgressEvent::Warning {
+                path: Some(path.clone()),
+                message: w.clone(),
+            });
+            result.warnings.push(format!("{w} (rebuilt)"));
+        }
+        if start.chunks_read == n {
+            if !p.extracted_now && start.warnings.is_empty() {
+                result.status = OutcomeStatus::Skipped;
+                result.reason = Some("unchanged and already read".into());
+            }
+            return Ok(result);
+        }
+        self.reporter.emit(ProgressEvent::ReadingStarted {
+            path: path.clone(),
+            from_chunk: start.chunks_read,
+            chunk_count: n,
+        });
+        let dir = checkpoint::checkpoint_dir(
+            &self.writer.checkpoints_root(),
+            &self.model.fingerprint().0,
+            &record.id,
+        );
+        let every = self.options.checkpoint_every_chunks.max(1) as u32;
+        let mut state = start.state;
+        let mut token_offset = start.token_offset;
+        let mut last_saved = start.chunks_read;
+        for chunk in &chunks[start.chunks_read as usize..] {
+            if cancel.load(Ordering::Relaxed) {
+                if last_saved < chunk.index {
+                    self.save(
+                        &dir,
+                        record,
+                        &chunks,
+                        chunk.index,
+                        token_offset,
+                        &state,
+                        &mut result,
+                    )?;
+                }
+                result.status = OutcomeStatus::Interrupted;
+                result.reason = Some(format!(
+                    "cancelled at chunk {} of {n}; resumes next run",
+                    chunk.index
+                ));
+                return Ok(result);
+            }
+            let began = Instant::now();
+            let tokens = chunk_tokens(self.tokenizer, &text, chunk)?;
+            if !tokens.is_empty() {
+                if let Err(e) = self.model.read(&tokens, &mut state) {
+                    result.status = OutcomeStatus::Failed;
+                    result.reason = Some(format!("model failed at chunk {}: {e}", chunk.index));
+                    return Ok(result);
+                }
+            }
+            token_offset += tokens.len() as u64;
+            result.tokens_read += tokens.len() as u64;
+            self.reporter
+                .add_reading(tokens.len() as u64, began.elapsed());
+            let chunks_read = chunk.index + 1;
+            self.reporter.emit(ProgressEvent::ChunkRead {
+                path: path.clone(),
+                chunks_read,
+                chunk_count: n,
+            });
+            if chunks_read % every == 0 || chunks_read == n {
+                self.save(
+                    &dir,
+                    record,
+                    &chunks,
+                    chunks_read,
+                    token_offset,
+                    &state,
+                    &mut result,
+                )?;
+                last_saved = chunks_read;
+            }
+        }
+        Ok(result)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn save(
+        &mut self,
+        dir: &std::path::Path,
+        record: &DocumentRecord,
+        chunks: &[Chunk],
+        chunks_read: u32,
+        token_offset: u64,
+        state: &engine::State,
+        result: &mut FileOutcome,
+    ) -> Result<()> {
+        let (byte_offset, page) = chunk_page_for_checkpoint(chunks, chunks_read);
+        let header = CheckpointHeader {
+            format_version: CHECKPOINT_FORMAT_VERSION,
+            model_fingerprint: self.model.fingerprint().0.clone(),
+            document_id: record.id.clone(),
+            document_digest: record.digest.clone(),
+            chunks_read,
+            chunk_count: chunks.len() as u32,
+            token_offset,
+            byte_offset,
+            page,
+        };
+        checkpoint::write_checkpoint(dir, &header, &state.to_bytes(self.model.fingerprint()))?;
+        result.checkpoints += 1;
+        self.reporter.totals.checkpoints_written += 1;
+        self.reporter.emit(ProgressEvent::CheckpointWritten {
+            path: record.source_path.clone(),
+            chunks_read,
+            token_offset,
+        });
+        Ok(())
+    }
+}
