@@ -1,0 +1,114 @@
+//! Throughput measurement: chunked reading (no head) and one-token generation (head + sampling),
+//! with the process's peak resident memory. Used by `rwkv-reader bench`.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+use crate::model::Model;
+use crate::rng::SplitMix64;
+use crate::sampler::{Sampler, SamplerConfig};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Tokens read, in chunks of `chunk_tokens`.
+    pub read_tokens: usize,
+    /// Tokens per `read` call.
+    pub chunk_tokens: usize,
+    /// Tokens generated one at a time.
+    pub gen_tokens: usize,
+    /// Seed of the random token stream.
+    pub seed: u64,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        BenchConfig {
+            read_tokens: 1024,
+            chunk_tokens: 256,
+            gen_tokens: 64,
+            seed: 1,
+        }
+    }
+}
+
+/// Results, serialised as the `--json` output of `rwkv-reader bench`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// Model label.
+    pub model: String,
+    /// Blocks × width.
+    pub shape: String,
+    /// Compute precision.
+    pub precision: String,
+    /// Worker threads in the pool.
+    pub threads: usize,
+    /// Chunk size used for reading.
+    pub chunk_tokens: usize,
+    /// Seconds spent building or loading the model (filled in by the caller).
+    pub load_seconds: f64,
+    /// Tokens read.
+    pub read_tokens: usize,
+    /// Reading throughput.
+    pub read_tokens_per_s: f64,
+    /// Tokens generated.
+    pub gen_tokens: usize,
+    /// Generation throughput (forward of one token with logits, plus sampling).
+    pub gen_tokens_per_s: f64,
+    /// Peak resident set size of the process (VmHWM), if the OS reports it.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Runs the benchmark on `model`.
+pub fn run_bench(model: &Model, config: &BenchConfig) -> Result<BenchReport, EngineError> {
+    let vocab = model.shape().n_vocab as u64;
+    let mut rng = SplitMix64::new(config.seed);
+    let tokens: Vec<u32> = (0..config.read_tokens.max(1))
+        .map(|_| (rng.next_u64() % vocab) as u32)
+        .collect();
+    let mut state = model.new_state();
+    // One short warm-up call so thread pools and page faults are not timed.
+    model.read(&tokens[..tokens.len().min(8)], &mut state)?;
+    let mut state = model.new_state();
+    let start = Instant::now();
+    for chunk in tokens.chunks(config.chunk_tokens.max(1)) {
+        model.read(chunk, &mut state)?;
+    }
+    let read_seconds = start.elapsed().as_secs_f64();
+
+    let mut sampler = Sampler::new(SamplerConfig {
+        seed: config.seed,
+        ..SamplerConfig::default()
+    });
+    let mut logits = model.forward(&tokens[tokens.len() - 1..], &mut state)?;
+    let start = Instant::now();
+    for _ in 0..config.gen_tokens {
+        let token = sampler.sample(&logits);
+        logits = model.forward(&[token], &mut state)?;
+    }
+    let gen_seconds = start.elapsed().as_secs_f64();
+    let shape = model.shape();
+    Ok(BenchReport {
+        model: model.info().label(),
+        shape: format!("{}x{}", shape.n_layer, shape.n_embd),
+        precision: model.info().precision.clone(),
+        threads: rayon::current_num_threads(),
+        chunk_tokens: config.chunk_tokens,
+        load_seconds: 0.0,
+        read_tokens: tokens.len(),
+        read_tokens_per_s: tokens.len() as f64 / read_seconds.max(1e-9),
+        gen_tokens: config.gen_tokens,
+        gen_tokens_per_s: config.gen_tokens as f64 / gen_seconds.max(1e-9),
+        peak_rss_bytes: peak_rss_bytes(),
+    })
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

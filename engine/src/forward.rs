@@ -1,0 +1,178 @@
+//! The forward pass (RWKV4_SPEC §4) over a chunk of tokens: every linear layer as one `[T, D]` matrix
+//! product, the WKV recurrence as a sequential loop over the chunk, the output head only when logits
+//! are wanted. Long inputs are cut into sub-chunks, which changes nothing but peak memory.
+
+use crate::error::EngineError;
+use crate::kernels;
+use crate::model::Model;
+use crate::state::{LayerState, State};
+use crate::weights::Block;
+
+/// Tokens processed together: bounds the activations (T × F floats) for any input length.
+const MAX_ROWS_PER_PASS: usize = 256;
+
+/// Which logits a pass returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logits {
+    None,
+    Last,
+    All,
+}
+
+impl Model {
+    /// Feeds `tokens` (any number ≥ 1), advancing `state`, and returns the logits after the last
+    /// token (length = vocabulary). Splitting the same tokens over several calls gives the same result.
+    pub fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+        if tokens.is_empty() {
+            return Err(EngineError::NoTokens);
+        }
+        self.run(tokens, state, Logits::Last)
+    }
+
+    /// Feeds `tokens`, advancing `state`, without computing the output head: reading a document.
+    /// An empty slice is allowed and changes nothing.
+    pub fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
+        self.run(tokens, state, Logits::None).map(|_| ())
+    }
+
+    /// Like [`Model::forward`] but returns the logits after every token, `[tokens.len() × vocab]`
+    /// row-major (for evaluation: perplexity, comparisons with other implementations).
+    pub fn forward_all(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+        self.run(tokens, state, Logits::All)
+    }
+
+    fn run(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        logits: Logits,
+    ) -> Result<Vec<f32>, EngineError> {
+        self.check(tokens, state)?;
+        let mut out = Vec::new();
+        let passes = tokens.chunks(MAX_ROWS_PER_PASS).count();
+        for (i, part) in tokens.chunks(MAX_ROWS_PER_PASS).enumerate() {
+            let x = self.blocks_forward(part, state)?;
+            match logits {
+                Logits::All => out.extend(self.head(&x, part.len())?),
+                Logits::Last if i + 1 == passes => {
+                    let c = self.weights.shape.n_embd;
+                    out = self.head(&x[(part.len() - 1) * c..], 1)?;
+                }
+                _ => {}
+            }
+            state.tokens_consumed += part.len() as u64;
+        }
+        Ok(out)
+    }
+
+    fn check(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
+        let shape = &self.weights.shape;
+        if state.layers.len() != shape.n_layer
+            || state.layers.iter().any(|l| {
+                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
+                    .iter()
+                    .any(|v| v.len() != shape.n_embd)
+            })
+        {
+            return Err(EngineError::StateShape {
+                got_layers: state.layers.len(),
+                got_width: state.width(),
+                want_layers: shape.n_layer,
+                want_width: shape.n_embd,
+            });
+        }
+        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= shape.n_vocab) {
+            return Err(EngineError::TokenOutOfRange {
+                token,
+                n_vocab: shape.n_vocab,
+            });
+        }
+        Ok(())
+    }
+
+    /// Embeds `tokens` and runs every block; returns the final hidden rows `[T × C]`.
+    fn blocks_forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+        let c = self.weights.shape.n_embd;
+        let mut x = Vec::with_capacity(tokens.len() * c);
+        for &t in tokens {
+            let row = t as usize * c;
+            x.extend_from_slice(&self.weights.emb[row..row + c]);
+        }
+        for (block, layer_state) in self.weights.blocks.iter().zip(state.layers.iter_mut()) {
+            time_mix(block, layer_state, &mut x, tokens.len())?;
+            channel_mix(block, layer_state, &mut x, tokens.len())?;
+        }
+        Ok(x)
+    }
+
+    /// `LN(x; ln_out) · headᵀ` for `rows` rows.
+    fn head(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, EngineError> {
+        let ln = &self.weights.ln_out;
+        let mut normed = vec![0.0f32; x.len()];
+        kernels::layer_norm_rows(x, &ln.weight, &ln.bias, &mut normed);
+        self.weights.head.forward(&normed, rows)
+    }
+}
+
+/// Time mixing ("attention") of one block, in place on `x`.
+fn time_mix(
+    block: &Block,
+    state: &mut LayerState,
+    x: &mut [f32],
+    rows: usize,
+) -> Result<(), EngineError> {
+    let c = state.att_x.len();
+    let mut xx = vec![0.0f32; x.len()];
+    kernels::layer_norm_rows(x, &block.ln1.weight, &block.ln1.bias, &mut xx);
+    let mut mixed = vec![0.0f32; x.len()];
+    let mut project = |mix: &crate::weights::Mix, linear: &crate::linear::Linear| {
+        kernels::token_shift_mix(&xx, &state.att_x, &mix.mix, &mix.one_minus, &mut mixed);
+        linear.forward(&mixed, rows)
+    };
+    let k = project(&block.att_mix_k, &block.att_key)?;
+    let v = project(&block.att_mix_v, &block.att_value)?;
+    let mut r = project(&block.att_mix_r, &block.att_receptance)?;
+    kernels::sigmoid_in_place(&mut r);
+    let mut wkv = vec![0.0f32; x.len()];
+    kernels::wkv_chunk(&k, &v, &block.att_first, &block.att_decay, state, &mut wkv);
+    kernels::mul_in_place(&mut r, &wkv);
+    let out = block.att_output.forward(&r, rows)?;
+    kernels::add_in_place(x, &out);
+    state.att_x.copy_from_slice(&xx[(rows - 1) * c..]);
+    Ok(())
+}
+
+/// Channel mixing (the feed-forward part) of one block, in place on `x`.
+fn channel_mix(
+    block: &Block,
+    state: &mut LayerState,
+    x: &mut [f32],
+    rows: usize,
+) -> Result<(), EngineError> {
+    let c = state.ffn_x.len();
+    let mut xx = vec![0.0f32; x.len()];
+    kernels::layer_norm_rows(x, &block.ln2.weight, &block.ln2.bias, &mut xx);
+    let mut mixed = vec![0.0f32; x.len()];
+    kernels::token_shift_mix(
+        &xx,
+        &state.ffn_x,
+        &block.ffn_mix_r.mix,
+        &block.ffn_mix_r.one_minus,
+        &mut mixed,
+    );
+    let mut r = block.ffn_receptance.forward(&mixed, rows)?;
+    kernels::sigmoid_in_place(&mut r);
+    kernels::token_shift_mix(
+        &xx,
+        &state.ffn_x,
+        &block.ffn_mix_k.mix,
+        &block.ffn_mix_k.one_minus,
+        &mut mixed,
+    );
+    let mut k = block.ffn_key.forward(&mixed, rows)?;
+    kernels::relu_squared_in_place(&mut k);
+    let v = block.ffn_value.forward(&k, rows)?;
+    kernels::add_product(x, &r, &v);
+    state.ffn_x.copy_from_slice(&xx[(rows - 1) * c..]);
+    Ok(())
+}

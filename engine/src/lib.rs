@@ -1,0 +1,53 @@
+//! # rwkv-engine
+//!
+//! RWKV-4 inference on candle, built for reading long documents: a chunk of tokens at a time, the
+//! recurrent [`State`] carried between chunks, saved and restored bit for bit, and generation from a
+//! forked state. It knows nothing of documents or terminals.
+//!
+//! ```no_run
+//! use engine::{Model, Tokenizer, SamplerConfig, generate};
+//! # fn main() -> Result<(), engine::EngineError> {
+//! let model = Model::load("RWKV-4-Pile-169M.pth".as_ref())?;
+//! let tokenizer = Tokenizer::for_model("RWKV-4-Pile-169M.pth".as_ref())?;
+//! let mut state = model.new_state();
+//! model.read(&tokenizer.encode("A long book ...")?, &mut state)?;      // no logits: cheap
+//! let mut fork = state.clone();                                        // the original stays intact
+//! let logits = model.forward(&tokenizer.encode("\n\nQuestion: who?\n\nAnswer:")?, &mut fork)?;
+//! let answer = generate(&model, &tokenizer, &mut fork, logits, &SamplerConfig::default(), &mut |piece| {
+//!     print!("{piece}");
+//!     true
+//! })?;
+//! # Ok(()) }
+//! ```
+//!
+//! The math follows the reference implementation (PyPI `rwkv` 0.8.32, strategy `cpu fp32`) and is
+//! tested against outputs it recorded (`tests/reference.rs`).
+
+pub mod bench;
+pub mod config;
+pub mod error;
+pub mod eval;
+pub mod fingerprint;
+mod forward;
+mod generate;
+pub mod kernels;
+pub mod linear;
+pub mod model;
+pub mod names;
+mod pth;
+pub mod random_init;
+mod rng;
+pub mod sampler;
+pub mod source;
+pub mod state;
+pub mod tokenizer;
+pub mod weights;
+
+pub use config::{ModelInfo, ModelShape};
+pub use error::EngineError;
+pub use fingerprint::Fingerprint;
+pub use generate::{generate, Generation, StopReason};
+pub use model::Model;
+pub use sampler::{Sampler, SamplerConfig};
+pub use state::{LayerState, State, StateError};
+pub use tokenizer::{TextStream, Tokenizer};

@@ -1,0 +1,255 @@
+//! Reading named tensors out of checkpoint files, converting them to f32 one at a time.
+//!
+//! Two containers: torch's zip `.pth` (a pickle that is *parsed*, never executed, plus raw storages)
+//! and `.safetensors` (a JSON header plus raw data, memory-mapped).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use half::{bf16, f16};
+
+use crate::error::EngineError;
+use crate::pth::PthFile;
+
+/// Element type of a tensor as stored in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredDType {
+    /// IEEE single precision.
+    F32,
+    /// IEEE half precision.
+    F16,
+    /// bfloat16 (the top 16 bits of an f32).
+    BF16,
+    /// Anything else (integers, f64): not usable as RWKV-4 weights.
+    Other,
+}
+
+impl StoredDType {
+    /// Bytes per element (0 for `Other`).
+    pub fn size_bytes(self) -> usize {
+        match self {
+            StoredDType::F32 => 4,
+            StoredDType::F16 | StoredDType::BF16 => 2,
+            StoredDType::Other => 0,
+        }
+    }
+
+    /// Lower-case name as users know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoredDType::F32 => "f32",
+            StoredDType::F16 => "f16",
+            StoredDType::BF16 => "bf16",
+            StoredDType::Other => "unsupported",
+        }
+    }
+
+    /// Rounds an f32 to this precision and back (nearest-even), as torch does when it stores a
+    /// result computed in f32 into a bf16/f16 tensor.
+    pub fn round_trip(self, value: f32) -> f32 {
+        match self {
+            StoredDType::BF16 => bf16::from_f32(value).to_f32(),
+            StoredDType::F16 => f16::from_f32(value).to_f32(),
+            StoredDType::F32 | StoredDType::Other => value,
+        }
+    }
+}
+
+/// Shape and element type of one stored tensor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorMeta {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Stored element type.
+    pub dtype: StoredDType,
+}
+
+/// An opened checkpoint: tensor names and shapes are known; data is read on demand.
+pub enum CheckpointFile {
+    /// torch zip pickle.
+    Pth(PthFile),
+    /// safetensors.
+    Safetensors(SafetensorsFile),
+}
+
+impl CheckpointFile {
+    /// Opens `path`, choosing the container by its first bytes (not its extension).
+    pub fn open(path: &Path) -> Result<CheckpointFile, EngineError> {
+        let mut head = [0u8; 8];
+        let len = std::fs::metadata(path)
+            .map_err(|e| EngineError::io(path, e))?
+            .len();
+        if len == 0 {
+            return Err(EngineError::bad(path, "the file is empty"));
+        }
+        {
+            use std::io::Read;
+            let mut file = std::fs::File::open(path).map_err(|e| EngineError::io(path, e))?;
+            let n = file.read(&mut head).map_err(|e| EngineError::io(path, e))?;
+            if n < 4 {
+                return Err(EngineError::bad(
+                    path,
+                    format!("the file is only {len} bytes long"),
+                ));
+            }
+        }
+        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            return Ok(CheckpointFile::Pth(PthFile::open(path)?));
+        }
+        if head[0] == 0x80 && (2..=5).contains(&head[1]) {
+            return Err(EngineError::bad(
+                path,
+                "legacy (pre-zip) torch .pth format; re-save it with a current torch (torch.save uses zip by default since 1.6)",
+            ));
+        }
+        if head.starts_with(b"GGUF") {
+            return Err(EngineError::bad(
+                path,
+                "GGUF files are not supported by this build",
+            ));
+        }
+        // safetensors begins with a little-endian u64 header length followed by '{'.
+        Ok(CheckpointFile::Safetensors(SafetensorsFile::open(path)?))
+    }
+
+    /// The file this was opened from.
+    pub fn path(&self) -> &Path {
+        match self {
+            CheckpointFile::Pth(f) => f.path(),
+            CheckpointFile::Safetensors(f) => &f.path,
+        }
+    }
+
+    /// A short description of the container, shown to users.
+    pub fn format_name(&self) -> &'static str {
+        match self {
+            CheckpointFile::Pth(_) => "pth",
+            CheckpointFile::Safetensors(_) => "safetensors",
+        }
+    }
+
+    /// Every tensor name in the file.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            CheckpointFile::Pth(f) => f.names(),
+            CheckpointFile::Safetensors(f) => f.meta.keys().cloned().collect(),
+        }
+    }
+
+    /// Shape and dtype of `name`, if present.
+    pub fn meta(&self, name: &str) -> Option<TensorMeta> {
+        match self {
+            CheckpointFile::Pth(f) => f.meta(name),
+            CheckpointFile::Safetensors(f) => f.meta.get(name).map(|(m, _)| m.clone()),
+        }
+    }
+
+    /// Reads `name` as f32 in row-major order (exact for f32/f16/bf16 sources).
+    pub fn read_f32(&self, name: &str) -> Result<Vec<f32>, EngineError> {
+        match self {
+            CheckpointFile::Pth(f) => f.read_f32(name),
+            CheckpointFile::Safetensors(f) => f.read_f32(name),
+        }
+    }
+
+    /// String metadata stored with the weights (safetensors `__metadata__`; empty for `.pth`).
+    pub fn metadata(&self) -> HashMap<String, String> {
+        match self {
+            CheckpointFile::Pth(_) => HashMap::new(),
+            CheckpointFile::Safetensors(f) => f.metadata.clone(),
+        }
+    }
+}
+
+/// Converts little-endian raw bytes of `dtype` to f32.
+pub(crate) fn bytes_to_f32(bytes: &[u8], dtype: StoredDType) -> Vec<f32> {
+    match dtype {
+        StoredDType::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        StoredDType::F16 => bytes
+            .chunks_exact(2)
+            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        StoredDType::BF16 => bytes
+            .chunks_exact(2)
+            .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        StoredDType::Other => Vec::new(),
+    }
+}
+
+/// A memory-mapped `.safetensors` file whose header has been validated.
+pub struct SafetensorsFile {
+    path: PathBuf,
+    map: memmap2::Mmap,
+    /// name → (meta, absolute byte range in the file)
+    meta: HashMap<String, (TensorMeta, std::ops::Range<usize>)>,
+    metadata: HashMap<String, String>,
+}
+
+impl SafetensorsFile {
+    fn open(path: &Path) -> Result<SafetensorsFile, EngineError> {
+        let file = std::fs::File::open(path).map_err(|e| EngineError::io(path, e))?;
+        // SAFETY: the map is read-only; a file truncated underneath us by another process is the
+        // one case this cannot defend against (as with every mmap-based loader).
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| EngineError::io(path, e))?;
+        let (header_len, header) = safetensors::SafeTensors::read_metadata(&map[..])
+            .map_err(|e| EngineError::bad(path, format!("not a valid safetensors file ({e})")))?;
+        // `deserialize` additionally checks that the data section matches the header exactly,
+        // which is how a truncated file is caught.
+        safetensors::SafeTensors::deserialize(&map[..]).map_err(|e| {
+            EngineError::bad(path, format!("damaged or truncated safetensors file ({e})"))
+        })?;
+        let data_start = 8 + header_len;
+        let mut meta = HashMap::new();
+        for (name, info) in header.tensors() {
+            let dtype = match info.dtype {
+                safetensors::Dtype::F32 => StoredDType::F32,
+                safetensors::Dtype::F16 => StoredDType::F16,
+                safetensors::Dtype::BF16 => StoredDType::BF16,
+                _ => StoredDType::Other,
+            };
+            let (start, end) = info.data_offsets;
+            let range = data_start + start..data_start + end;
+            if range.end > map.len() {
+                return Err(EngineError::bad(
+                    path,
+                    format!("tensor {name} lies past the end of the file"),
+                ));
+            }
+            meta.insert(
+                name,
+                (
+                    TensorMeta {
+                        shape: info.shape.clone(),
+                        dtype,
+                    },
+                    range,
+                ),
+            );
+        }
+        let metadata = header.metadata().clone().unwrap_or_default();
+        Ok(SafetensorsFile {
+            path: path.to_path_buf(),
+            map,
+            meta,
+            metadata,
+        })
+    }
+
+    fn read_f32(&self, name: &str) -> Result<Vec<f32>, EngineError> {
+        let (meta, range) = self
+            .meta
+            .get(name)
+            .ok_or_else(|| EngineError::bad(&self.path, format!("missing tensor {name}")))?;
+        if meta.dtype == StoredDType::Other {
+            return Err(EngineError::bad(
+                &self.path,
+                format!("tensor {name} has an unsupported element type"),
+            ));
+        }
+        Ok(bytes_to_f32(&self.map[range.clone()], meta.dtype))
+    }
+}

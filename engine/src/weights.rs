@@ -1,0 +1,289 @@
+//! Turning a checkpoint's tensors into the weights the forward pass uses, with every load-time
+//! transform of the reference (RWKV4_SPEC §2) and a precise complaint about anything missing,
+//! mis-shaped or belonging to another RWKV version.
+
+use std::collections::HashMap;
+
+use crate::config::ModelShape;
+use crate::error::EngineError;
+use crate::kernels;
+use crate::linear::Linear;
+use crate::names::{newer_version_marker, to_blinkdl, Naming};
+use crate::source::{CheckpointFile, StoredDType};
+
+/// A token-shift mix vector with its complement precomputed.
+#[derive(Debug, Clone)]
+pub struct Mix {
+    /// time_mix, squeezed to [C].
+    pub mix: Vec<f32>,
+    /// 1 − time_mix.
+    pub one_minus: Vec<f32>,
+}
+
+impl Mix {
+    /// Wraps a mix vector, precomputing its complement.
+    pub fn from_values(mix: Vec<f32>) -> Mix {
+        let one_minus = mix.iter().map(|m| 1.0 - m).collect();
+        Mix { mix, one_minus }
+    }
+}
+
+/// LayerNorm weight and bias.
+#[derive(Debug, Clone)]
+pub struct Norm {
+    /// Scale.
+    pub weight: Vec<f32>,
+    /// Shift.
+    pub bias: Vec<f32>,
+}
+
+/// Weights of one block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Norm before time mixing.
+    pub ln1: Norm,
+    /// Norm before channel mixing.
+    pub ln2: Norm,
+    /// Time-mix mixes for key, value, receptance.
+    pub att_mix_k: Mix,
+    /// See `att_mix_k`.
+    pub att_mix_v: Mix,
+    /// See `att_mix_k`.
+    pub att_mix_r: Mix,
+    /// −exp(time_decay), per channel ("w").
+    pub att_decay: Vec<f32>,
+    /// time_first ("u"), per channel.
+    pub att_first: Vec<f32>,
+    /// Time-mix projections.
+    pub att_key: Linear,
+    /// See `att_key`.
+    pub att_value: Linear,
+    /// See `att_key`.
+    pub att_receptance: Linear,
+    /// See `att_key`.
+    pub att_output: Linear,
+    /// Channel-mix mixes.
+    pub ffn_mix_k: Mix,
+    /// See `ffn_mix_k`.
+    pub ffn_mix_r: Mix,
+    /// [F, C].
+    pub ffn_key: Linear,
+    /// [C, C].
+    pub ffn_receptance: Linear,
+    /// [C, F].
+    pub ffn_value: Linear,
+}
+
+/// Every weight of the model, f32, transforms applied.
+#[derive(Debug, Clone)]
+pub struct Weights {
+    /// Dimensions.
+    pub shape: ModelShape,
+    /// Embedding table [V, C] with ln0 folded in (and rounded to the stored precision).
+    pub emb: Vec<f32>,
+    /// Blocks in order.
+    pub blocks: Vec<Block>,
+    /// Final norm.
+    pub ln_out: Norm,
+    /// Output head [V, C].
+    pub head: Linear,
+    /// Precision of the checkpoint's tensors.
+    pub stored: StoredDType,
+}
+
+/// Reads tensors by their BlinkDL name whatever the file's naming, checking shapes.
+struct Reader<'a> {
+    file: &'a CheckpointFile,
+    /// BlinkDL name → name in the file.
+    names: HashMap<String, String>,
+}
+
+impl Reader<'_> {
+    fn shape_of(&self, name: &str) -> Result<Vec<usize>, EngineError> {
+        let missing = || EngineError::bad(self.file.path(), format!("missing tensor {name}"));
+        let file_name = self.names.get(name).ok_or_else(missing)?;
+        self.file
+            .meta(file_name)
+            .map(|m| m.shape)
+            .ok_or_else(missing)
+    }
+
+    /// Reads `name`, requiring its element count and squeezed shape to be `want`.
+    fn read(&self, name: &str, want: &[usize]) -> Result<Vec<f32>, EngineError> {
+        let shape = self.shape_of(name)?;
+        let squeezed: Vec<usize> = shape.iter().copied().filter(|&d| d != 1).collect();
+        let want_squeezed: Vec<usize> = want.iter().copied().filter(|&d| d != 1).collect();
+        if squeezed != want_squeezed {
+            return Err(EngineError::bad(
+                self.file.path(),
+                format!("tensor {name} has shape {shape:?}, expected {want:?}"),
+            ));
+        }
+        let data = self.file.read_f32(&self.names[name])?;
+        let numel: usize = want.iter().product();
+        if data.len() != numel {
+            return Err(EngineError::bad(
+                self.file.path(),
+                format!(
+                    "tensor {name} holds {} values, expected {numel}",
+                    data.len()
+                ),
+            ));
+        }
+        if let Some(bad) = data.iter().position(|v| !v.is_finite()) {
+            return Err(EngineError::bad(
+                self.file.path(),
+                format!("tensor {name} contains a non-finite value at index {bad}"),
+            ));
+        }
+        Ok(data)
+    }
+
+    fn linear(
+        &self,
+        name: &str,
+        out_features: usize,
+        in_features: usize,
+    ) -> Result<Linear, EngineError> {
+        Linear::new(
+            self.read(name, &[out_features, in_features])?,
+            out_features,
+            in_features,
+        )
+    }
+
+    fn norm(&self, prefix: &str, width: usize) -> Result<Norm, EngineError> {
+        Ok(Norm {
+            weight: self.read(&format!("{prefix}.weight"), &[width])?,
+            bias: self.read(&format!("{prefix}.bias"), &[width])?,
+        })
+    }
+}
+
+/// Infers the shape of the model in `file` from its tensors.
+pub fn infer_shape(
+    file: &CheckpointFile,
+) -> Result<(ModelShape, Naming, HashMap<String, String>), EngineError> {
+    let file_names = file.names();
+    if let Some(marker) = newer_version_marker(file_names.iter().map(String::as_str)) {
+        return Err(EngineError::bad(
+            file.path(),
+            format!(
+                "this is a newer RWKV version (tensor {marker} belongs to RWKV-5/6/7), not RWKV-4"
+            ),
+        ));
+    }
+    let naming = Naming::detect(file_names.iter().map(String::as_str));
+    let names: HashMap<String, String> = file_names
+        .iter()
+        .map(|n| (to_blinkdl(n), n.clone()))
+        .collect();
+    let reader = Reader { file, names };
+    let emb = reader.shape_of("emb.weight").map_err(|_| {
+        EngineError::bad(
+            file.path(),
+            "no embedding tensor (emb.weight or rwkv.embeddings.weight): not an RWKV checkpoint",
+        )
+    })?;
+    let [n_vocab, n_embd] = emb[..] else {
+        return Err(EngineError::bad(
+            file.path(),
+            format!("tensor emb.weight has shape {emb:?}, expected [vocab, width]"),
+        ));
+    };
+    let n_layer = reader
+        .names
+        .keys()
+        .filter_map(|n| {
+            n.strip_prefix("blocks.")?
+                .split('.')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .map(|max| max + 1)
+        .ok_or_else(|| EngineError::bad(file.path(), "no blocks.N.* tensors"))?;
+    let ffn = reader.shape_of("blocks.0.ffn.key.weight")?;
+    let n_ffn = ffn.first().copied().unwrap_or(0);
+    if n_vocab == 0 || n_embd == 0 || n_ffn == 0 {
+        return Err(EngineError::bad(file.path(), "a model dimension is zero"));
+    }
+    let att = reader.shape_of("blocks.0.att.key.weight")?;
+    if att.first() != Some(&n_embd) {
+        return Err(EngineError::bad(
+            file.path(),
+            format!("tensor blocks.0.att.key.weight has shape {att:?}; attention width different from the embedding width ({n_embd}) is not RWKV-4"),
+        ));
+    }
+    let shape = ModelShape {
+        n_layer,
+        n_embd,
+        n_ffn,
+        n_vocab,
+    };
+    Ok((shape, naming, reader.names))
+}
+
+/// Loads and transforms every weight of `file`.
+pub fn load_weights(file: &CheckpointFile) -> Result<Weights, EngineError> {
+    let (shape, _naming, names) = infer_shape(file)?;
+    let reader = Reader { file, names };
+    let ModelShape {
+        n_layer,
+        n_embd: c,
+        n_ffn: f,
+        n_vocab: v,
+    } = shape;
+    let stored = file
+        .meta(&reader.names["emb.weight"])
+        .map(|m| m.dtype)
+        .unwrap_or(StoredDType::F32);
+
+    // ln0 folded into the embedding table, computed in f32 and stored back in the checkpoint's
+    // precision as the reference does (RWKV4_SPEC §2.1, §7).
+    let raw_emb = reader.read("emb.weight", &[v, c])?;
+    let ln0 = reader.norm("blocks.0.ln0", c)?;
+    let mut emb = vec![0.0f32; v * c];
+    kernels::layer_norm_rows(&raw_emb, &ln0.weight, &ln0.bias, &mut emb);
+    drop(raw_emb);
+    for value in &mut emb {
+        *value = stored.round_trip(*value);
+    }
+
+    let mut blocks = Vec::with_capacity(n_layer);
+    for i in 0..n_layer {
+        let p = |suffix: &str| format!("blocks.{i}.{suffix}");
+        let vector = |suffix: &str| reader.read(&p(suffix), &[c]);
+        let decay = vector("att.time_decay")?
+            .into_iter()
+            .map(|d| -d.exp())
+            .collect();
+        blocks.push(Block {
+            ln1: reader.norm(&p("ln1"), c)?,
+            ln2: reader.norm(&p("ln2"), c)?,
+            att_mix_k: Mix::from_values(vector("att.time_mix_k")?),
+            att_mix_v: Mix::from_values(vector("att.time_mix_v")?),
+            att_mix_r: Mix::from_values(vector("att.time_mix_r")?),
+            att_decay: decay,
+            att_first: vector("att.time_first")?,
+            att_key: reader.linear(&p("att.key.weight"), c, c)?,
+            att_value: reader.linear(&p("att.value.weight"), c, c)?,
+            att_receptance: reader.linear(&p("att.receptance.weight"), c, c)?,
+            att_output: reader.linear(&p("att.output.weight"), c, c)?,
+            ffn_mix_k: Mix::from_values(vector("ffn.time_mix_k")?),
+            ffn_mix_r: Mix::from_values(vector("ffn.time_mix_r")?),
+            ffn_key: reader.linear(&p("ffn.key.weight"), f, c)?,
+            ffn_receptance: reader.linear(&p("ffn.receptance.weight"), c, c)?,
+            ffn_value: reader.linear(&p("ffn.value.weight"), c, f)?,
+        });
+    }
+    Ok(Weights {
+        shape,
+        emb,
+        blocks,
+        ln_out: reader.norm("ln_out", c)?,
+        head: reader.linear("head.weight", v, c)?,
+        stored,
+    })
+}

@@ -1,0 +1,98 @@
+//! Reading the same tokens in one call, token by token, or in any split gives the same logits and state.
+
+mod common;
+
+use common::{fixture, max_abs_diff, state_rel_diff};
+use engine::Model;
+
+fn tokens() -> Vec<u32> {
+    (0..700u32).map(|i| (i * 7919 + 13) % 512).collect()
+}
+
+#[test]
+fn one_call_token_by_token_and_uneven_splits_agree() {
+    let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
+    let tokens = tokens();
+
+    let mut whole = model.new_state();
+    let whole_logits = model.forward(&tokens, &mut whole).expect("forward");
+
+    let mut single = model.new_state();
+    let mut single_logits = Vec::new();
+    for t in &tokens {
+        single_logits = model
+            .forward(std::slice::from_ref(t), &mut single)
+            .expect("forward");
+    }
+
+    let mut split = model.new_state();
+    let mut split_logits = Vec::new();
+    let mut start = 0;
+    for size in [1usize, 2, 255, 256, 257, 3, 100].iter().cycle() {
+        if start >= tokens.len() {
+            break;
+        }
+        let end = (start + size).min(tokens.len());
+        split_logits = model
+            .forward(&tokens[start..end], &mut split)
+            .expect("forward");
+        start = end;
+    }
+
+    for (name, logits, state) in [
+        ("token by token", &single_logits, &single),
+        ("uneven splits", &split_logits, &split),
+    ] {
+        let diff = max_abs_diff(logits, &whole_logits);
+        assert!(diff <= 1e-5, "{name}: logits differ by {diff}");
+        let rel = state_rel_diff(state, &whole);
+        assert!(rel <= 1e-5, "{name}: state differs by {rel}");
+        assert_eq!(state.tokens_consumed, tokens.len() as u64);
+    }
+}
+
+#[test]
+fn read_without_head_leaves_the_same_state_as_forward() {
+    let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
+    let tokens = tokens();
+    let mut read = model.new_state();
+    model.read(&tokens, &mut read).expect("read");
+    let mut forward = model.new_state();
+    model.forward(&tokens, &mut forward).expect("forward");
+    assert_eq!(read, forward);
+}
+
+#[test]
+fn forward_all_rows_match_incremental_logits() {
+    let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
+    let tokens = &tokens()[..40];
+    let mut all_state = model.new_state();
+    let all = model
+        .forward_all(tokens, &mut all_state)
+        .expect("forward_all");
+    let mut state = model.new_state();
+    for (i, t) in tokens.iter().enumerate() {
+        let logits = model
+            .forward(std::slice::from_ref(t), &mut state)
+            .expect("forward");
+        let row = &all[i * 512..(i + 1) * 512];
+        assert!(max_abs_diff(&logits, row) <= 1e-5, "row {i}");
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
+    let mut state = model.new_state();
+    assert!(model.forward(&[], &mut state).is_err());
+    assert!(
+        model.forward(&[512], &mut state).is_err(),
+        "token id past the vocabulary"
+    );
+    let other = Model::load(&fixture("bad/ok-1layer.safetensors")).expect("loads");
+    let mut wrong = other.new_state();
+    assert!(
+        model.forward(&[1], &mut wrong).is_err(),
+        "state of another shape"
+    );
+}

@@ -1,0 +1,102 @@
+//! Helpers shared by the engine's integration tests: fixture paths and reading reference outputs.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// `engine/tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Reference outputs recorded by `scripts/make_reference_fixtures.py`.
+pub struct Reference {
+    pub tokens: Vec<u32>,
+    /// Exclusive chunk ends.
+    pub chunks: Vec<usize>,
+    /// Logits after each chunk.
+    pub logits_pos: Vec<Vec<f32>>,
+    pub logits_last: Vec<f32>,
+    /// `state.{i}.{att_x,att_aa,att_bb,att_pp,ffn_x}`.
+    pub tensors: HashMap<String, Vec<f32>>,
+}
+
+pub fn load_reference(name: &str) -> Reference {
+    let bytes = std::fs::read(fixture(name)).expect("reference fixture is committed");
+    let st = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
+    let f32s = |n: &str| -> Vec<f32> {
+        let view = st.tensor(n).expect("tensor present");
+        view.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    let i64s = |n: &str| -> Vec<i64> {
+        let view = st.tensor(n).expect("tensor present");
+        view.data()
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect()
+    };
+    let tokens = i64s("tokens").into_iter().map(|t| t as u32).collect();
+    let chunks: Vec<usize> = i64s("chunks").into_iter().map(|c| c as usize).collect();
+    let logits_last = f32s("logits_last");
+    let vocab = logits_last.len();
+    let logits_pos = f32s("logits_pos")
+        .chunks(vocab)
+        .map(<[f32]>::to_vec)
+        .collect();
+    let tensors = st
+        .names()
+        .into_iter()
+        .filter(|n| n.starts_with("state."))
+        .map(|n| (n.to_string(), f32s(n)))
+        .collect();
+    Reference {
+        tokens,
+        chunks,
+        logits_pos,
+        logits_last,
+        tensors,
+    }
+}
+
+/// max |a − b|.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// max |a − b| / max |b| (0 when b is all zeros and a equals it).
+pub fn rel_to_max(a: &[f32], b: &[f32]) -> f32 {
+    let scale = b.iter().map(|v| v.abs()).fold(0.0, f32::max);
+    let diff = max_abs_diff(a, b);
+    if scale == 0.0 {
+        diff
+    } else {
+        diff / scale
+    }
+}
+
+/// Per-vector comparison of two states: the worst of |a − b| / max|b| over every vector.
+pub fn state_rel_diff(a: &engine::State, b: &engine::State) -> f32 {
+    let mut worst = 0.0f32;
+    for (la, lb) in a.layers.iter().zip(&b.layers) {
+        for (va, vb) in [
+            (&la.att_x, &lb.att_x),
+            (&la.aa, &lb.aa),
+            (&la.bb, &lb.bb),
+            (&la.pp, &lb.pp),
+            (&la.ffn_x, &lb.ffn_x),
+        ] {
+            worst = worst.max(rel_to_max(va, vb));
+        }
+    }
+    worst
+}
