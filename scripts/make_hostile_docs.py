@@ -37,9 +37,11 @@ def stream(data, extra=b""):
 
 
 def text_content(lines):
-    ops = [b"BT /F1 12 Tf 72 720 Td 14 TL"]
-    for line in lines:
-        ops.append(b"(" + line + b") '")
+    ops = [b"BT /F1 12 Tf 72 720 Td"]
+    for i, line in enumerate(lines):
+        if i:
+            ops.append(b"0 -14 Td")
+        ops.append(b"(" + line + b") Tj")
     ops.append(b"ET")
     return b"\n".join(ops)
 
