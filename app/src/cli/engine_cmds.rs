@@ -1,0 +1,149 @@
+//! Engine-side subcommands: `bench` (throughput on a named shape or a checkpoint), `eval` (last
+//! logits and final state to a safetensors file, for comparison with other implementations), and
+//! `convert` (weights to another precision).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+
+use super::Context;
+
+/// `rwkv-reader bench`: reading and generation throughput, peak memory.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Random-init model of a named shape: 169m, 430m, 1b5, 3b, 7b, 14b, or LxC / LxCxV.
+    #[arg(long, default_value = "169m", conflicts_with = "bench_model")]
+    pub shape: String,
+    /// Benchmark this checkpoint instead of a random-init shape.
+    #[arg(long = "bench-model", value_name = "PATH")]
+    pub bench_model: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Tokens per reading call.
+    #[arg(long, default_value_t = 256)]
+    pub chunk: usize,
+    /// Tokens to read.
+    #[arg(long, default_value_t = 1024)]
+    pub tokens: usize,
+    /// Tokens to generate one at a time.
+    #[arg(long, default_value_t = 64)]
+    pub gen: usize,
+    /// Seed of the random weights and tokens.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print the measurements as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rwkv-reader eval`: run tokens through the model and write `logits_last` and the final state.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// Token ids, comma-separated.
+    #[arg(long, value_delimiter = ',', conflicts_with = "text", required_unless_present = "text")]
+    pub tokens: Vec<u32>,
+    /// Text to tokenize with the model's tokenizer.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Tokens per forward call (0 = all at once).
+    #[arg(long, default_value_t = 0)]
+    pub chunk: usize,
+    /// safetensors file to write (`logits_last`, `state.{i}.att_x|att_aa|att_bb|att_pp|ffn_x`).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `rwkv-reader convert`.
+#[derive(Debug, Clone, Args)]
+pub struct ConvertArgs {
+    /// Weights to convert (.pth or .safetensors).
+    pub input: PathBuf,
+    /// File to write.
+    pub output: PathBuf,
+    /// Target precision.
+    #[arg(long, default_value = "q8_0")]
+    pub to: String,
+}
+
+/// Runs `bench`.
+pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
+    engine::bench::configure_threads(args.threads)?;
+    let started = Instant::now();
+    let model = match args.bench_model.clone().or_else(|| ctx.global.model.clone()) {
+        Some(path) => engine::Model::load(&path).with_context(|| format!("loading {}", path.display()))?,
+        None => {
+            let shape = engine::random_init::named_shape(&args.shape)
+                .with_context(|| format!("unknown shape {:?} (try 169m, 430m, 1b5, 3b, 14b or 12x768)", args.shape))?;
+            let weights = engine::random_init::random_weights(shape, args.seed)?;
+            engine::Model::from_weights(weights, format!("random-init {}", args.shape), "random".into(), false)
+        }
+    };
+    let load_seconds = started.elapsed().as_secs_f64();
+    let config = engine::bench::BenchConfig {
+        read_tokens: args.tokens,
+        chunk_tokens: args.chunk,
+        gen_tokens: args.gen,
+        seed: args.seed,
+    };
+    let mut report = engine::bench::run_bench(&model, &config)?;
+    report.load_seconds = load_seconds;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("model       {} ({})", report.model, report.shape);
+        println!("threads     {}", report.threads);
+        println!("load        {:.2} s", report.load_seconds);
+        println!(
+            "read        {:.1} tokens/s ({} tokens in chunks of {})",
+            report.read_tokens_per_s, report.read_tokens, report.chunk_tokens
+        );
+        println!("generate    {:.1} tokens/s ({} tokens)", report.gen_tokens_per_s, report.gen_tokens);
+        if let Some(rss) = report.peak_rss_bytes {
+            println!("peak RSS    {:.1} MiB", rss as f64 / (1024.0 * 1024.0));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `eval`.
+pub fn eval(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
+    let choice = ctx.model_choice()?;
+    let model = engine::Model::load(&choice.path).with_context(|| format!("loading {}", choice.path.display()))?;
+    let tokens = match &args.text {
+        Some(text) => {
+            let tokenizer = match &choice.tokenizer {
+                Some(path) => engine::Tokenizer::from_file(path)?,
+                None => engine::Tokenizer::for_model(&choice.path)?,
+            };
+            tokenizer.encode(text)?
+        }
+        None => args.tokens.clone(),
+    };
+    if tokens.is_empty() {
+        bail!("nothing to evaluate: give --tokens or a non-empty --text");
+    }
+    let output = engine::eval::evaluate(&model, &tokens, args.chunk)?;
+    engine::eval::write_eval(&output, &args.out)?;
+    eprintln!(
+        "wrote {} ({} tokens, {} layers, vocabulary {})",
+        args.out.display(),
+        tokens.len(),
+        output.state.layers.len(),
+        output.logits_last.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `convert`.
+pub fn convert(_ctx: &Context, args: ConvertArgs) -> Result<ExitCode> {
+    bail!(
+        "converting {} to {} is not available in this build yet (target {})",
+        args.input.display(),
+        args.output.display(),
+        args.to
+    )
+}
