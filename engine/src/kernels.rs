@@ -69,10 +69,12 @@ pub fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // 1.5·2^23: adding and subtracting it rounds to the nearest integer without a rounding instruction.
+    // 1.5·2^23: adding it rounds to an integer n held in the low mantissa bits of `t`; subtracting it
+    // again gives n as a float. Both steps are plain float adds, so the loop vectorises.
     const ROUND: f32 = 12_582_912.0;
-    let clamped = x.clamp(-87.3, 88.3);
-    let n = (clamped * LOG2E + ROUND) - ROUND;
+    let clamped = x.max(-87.3).min(88.3);
+    let t = clamped * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = clamped - n * LN2_HI - n * LN2_LO;
     let r2 = r * r;
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
@@ -80,7 +82,9 @@ pub fn exp(x: f32) -> f32 {
         * r
         + 0.5;
     let y = p * r2 + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2^n built from its exponent bits: (n + 127) << 23. The bits of `t` are 0x4B40_0000 + n, whose low
+    // nine bits are n's, and n + 127 ∈ [1, 254] after the clamp.
+    let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
     if x < -87.3 {
         0.0
     } else {
