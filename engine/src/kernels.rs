@@ -156,7 +156,11 @@ dispatch! {
     ) {
         let width = first.len();
         let LayerState { aa, bb, pp, .. } = state;
+        // Re-slicing everything to `width` lets the compiler drop the bounds checks and vectorise.
+        let (aa, bb, pp) = (&mut aa[..width], &mut bb[..width], &mut pp[..width]);
+        let decay = &decay[..width];
         for ((k_t, v_t), out_t) in k.chunks_exact(width).zip(v.chunks_exact(width)).zip(wkv.chunks_exact_mut(width)) {
+            let (k_t, v_t, out_t) = (&k_t[..width], &v_t[..width], &mut out_t[..width]);
             for c in 0..width {
                 let (kc, vc) = (k_t[c], v_t[c]);
                 let (a, b, p_old) = (aa[c], bb[c], pp[c]);
