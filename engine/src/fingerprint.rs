@@ -58,17 +58,23 @@ impl Digest {
 
     /// Feeds a sample of `values` (all of them if short) and their count.
     pub fn update_sampled(&mut self, values: &[f32]) {
-        self.update(&(values.len() as u64).to_le_bytes());
-        if values.len() <= SAMPLES_PER_TENSOR {
-            for v in values {
-                self.update(&v.to_bits().to_le_bytes());
+        self.update_sampled_by(values.len(), |i| values[i]);
+    }
+
+    /// Same as [`Digest::update_sampled`] for a tensor of `len` values that is not an f32 slice
+    /// (quantized, memory-mapped): `value_at(i)` is asked only for the sampled indices.
+    pub fn update_sampled_by(&mut self, len: usize, value_at: impl Fn(usize) -> f32) {
+        self.update(&(len as u64).to_le_bytes());
+        if len <= SAMPLES_PER_TENSOR {
+            for i in 0..len {
+                self.update(&value_at(i).to_bits().to_le_bytes());
             }
             return;
         }
-        let last = values.len() - 1;
+        let last = len - 1;
         for i in 0..SAMPLES_PER_TENSOR {
             let at = i * last / (SAMPLES_PER_TENSOR - 1);
-            self.update(&values[at].to_bits().to_le_bytes());
+            self.update(&value_at(at).to_bits().to_le_bytes());
         }
     }
 

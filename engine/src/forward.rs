@@ -95,8 +95,7 @@ impl Model {
         let c = self.weights.shape.n_embd;
         let mut x = Vec::with_capacity(tokens.len() * c);
         for &t in tokens {
-            let row = t as usize * c;
-            x.extend_from_slice(&self.weights.emb[row..row + c]);
+            self.weights.emb.push_row(t as usize, &mut x);
         }
         for (block, layer_state) in self.weights.blocks.iter().zip(state.layers.iter_mut()) {
             time_mix(block, layer_state, &mut x, tokens.len())?;

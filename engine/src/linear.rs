@@ -1,30 +1,50 @@
-//! A linear layer `y = x · Wᵀ` with W stored as the checkpoint has it, `[out, in]` row-major.
+//! A linear layer `y = x · Wᵀ` with W stored as the checkpoint has it, `[out, in]` row-major, in f32
+//! or quantized to Q8_0.
 //!
-//! A chunk of T > 1 rows goes through candle's matmul (gemm, multi-threaded). A single row —
+//! f32: a chunk of T > 1 rows goes through candle's matmul (gemm, multi-threaded). A single row —
 //! generating one token at a time — is a matrix-vector product that is memory-bound, and candle runs
 //! it on one thread, so it is done here as row dot products split across the rayon pool.
+//!
+//! Q8_0: candle's `QMatMul` for any number of rows (it quantizes the input rows to Q8_0 and runs
+//! int8 dot products, parallel over output columns even for one row). The blocks are either owned
+//! (quantized in memory) or borrowed from a memory-mapped GGUF file (see `mapped_q8_0`).
 
-use candle_core::{Device, Storage, Tensor};
+use std::sync::Arc;
+
+use candle_core::quantized::{QMatMul, QStorage, QTensor};
+use candle_core::{Device, Module, Storage, Tensor};
 use rayon::prelude::*;
 
 use crate::error::EngineError;
+use crate::fingerprint::Digest;
+use crate::gguf::MappedBytes;
 use crate::kernels;
+use crate::mapped_q8_0::MappedQ8_0;
+use crate::precision::{quantize_q8_0, WeightPrecision, Q8_0_BLOCK_VALUES};
 
 /// Output rows per parallel task in the matrix-vector product: large enough to amortise scheduling,
 /// small enough to balance two to sixteen cores.
 const MATVEC_ROWS_PER_TASK: usize = 64;
 
-/// A dense f32 weight matrix.
+/// How the weights are held.
+#[derive(Debug, Clone)]
+enum Kind {
+    /// `[out, in]`, contiguous, on the CPU.
+    F32(Tensor),
+    /// Q8_0 blocks, rows of `in / 32` blocks; always `QMatMul::QTensor`.
+    Q8_0(QMatMul),
+}
+
+/// A dense weight matrix.
 #[derive(Debug, Clone)]
 pub struct Linear {
-    /// `[out, in]`, contiguous, on the CPU.
-    weight: Tensor,
+    kind: Kind,
     out_features: usize,
     in_features: usize,
 }
 
 impl Linear {
-    /// Wraps `[out, in]` row-major weights.
+    /// Wraps `[out, in]` row-major f32 weights.
     pub fn new(
         data: Vec<f32>,
         out_features: usize,
@@ -32,10 +52,74 @@ impl Linear {
     ) -> Result<Linear, EngineError> {
         let weight = Tensor::from_vec(data, (out_features, in_features), &Device::Cpu)?;
         Ok(Linear {
-            weight,
+            kind: Kind::F32(weight),
             out_features,
             in_features,
         })
+    }
+
+    /// Quantizes `[out, in]` row-major f32 weights to Q8_0 (`in` must be a multiple of 32).
+    pub fn q8_0_from_f32(
+        data: &[f32],
+        out_features: usize,
+        in_features: usize,
+    ) -> Result<Linear, EngineError> {
+        check_q8_0_shape(out_features, in_features, data.len())?;
+        let storage = QStorage::Cpu(Box::new(quantize_q8_0(data)));
+        Self::from_qtensor(
+            QTensor::new(storage, (out_features, in_features))?,
+            out_features,
+            in_features,
+        )
+    }
+
+    /// Q8_0 weights read in place from a memory-mapped file: `bytes` must hold exactly
+    /// `out × in / 32` blocks, 2-aligned (GGUF aligns tensor data to 32 bytes).
+    pub fn q8_0_mapped(
+        bytes: MappedBytes,
+        out_features: usize,
+        in_features: usize,
+    ) -> Result<Linear, EngineError> {
+        let numel = out_features.saturating_mul(in_features);
+        check_q8_0_shape(out_features, in_features, numel)?;
+        if WeightPrecision::Q8_0.bytes_for(numel) != Some(bytes.len()) {
+            return Err(q8_0_error(format!(
+                "{} bytes do not hold a {out_features}x{in_features} q8_0 matrix",
+                bytes.len()
+            )));
+        }
+        let mapped = MappedQ8_0::new(bytes)
+            .ok_or_else(|| q8_0_error("q8_0 data is not 2-byte aligned in the file".into()))?;
+        let storage = QStorage::Cpu(Box::new(mapped));
+        Self::from_qtensor(
+            QTensor::new(storage, (out_features, in_features))?,
+            out_features,
+            in_features,
+        )
+    }
+
+    fn from_qtensor(
+        tensor: QTensor,
+        out_features: usize,
+        in_features: usize,
+    ) -> Result<Linear, EngineError> {
+        // `from_arc` dequantizes to f32 when CANDLE_DEQUANTIZE_ALL is set; go around it so a 14B
+        // model never silently quadruples in memory.
+        Ok(Linear {
+            kind: Kind::Q8_0(QMatMul::QTensor(Arc::new(tensor))),
+            out_features,
+            in_features,
+        })
+    }
+
+    /// This layer with its weights quantized to Q8_0 (a copy; already-Q8_0 layers are shared).
+    pub fn to_q8_0(&self) -> Result<Linear, EngineError> {
+        match &self.kind {
+            Kind::Q8_0(_) => Ok(self.clone()),
+            Kind::F32(_) => self.with_values(|values| {
+                Linear::q8_0_from_f32(values, self.out_features, self.in_features)
+            })?,
+        }
     }
 
     /// Output width.
@@ -48,25 +132,50 @@ impl Linear {
         self.in_features
     }
 
-    /// The weights as a candle tensor `[out, in]`.
-    pub fn weight(&self) -> &Tensor {
-        &self.weight
+    /// How the weights are stored: `F32` or `Q8_0`.
+    pub fn precision(&self) -> WeightPrecision {
+        match self.kind {
+            Kind::F32(_) => WeightPrecision::F32,
+            Kind::Q8_0(_) => WeightPrecision::Q8_0,
+        }
+    }
+
+    /// The f32 weights as a candle tensor `[out, in]`; `None` for quantized layers.
+    pub fn weight(&self) -> Option<&Tensor> {
+        match &self.kind {
+            Kind::F32(w) => Some(w),
+            Kind::Q8_0(_) => None,
+        }
     }
 
     /// Applies the layer to `rows` rows of `in_features` values each.
     pub fn forward(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, EngineError> {
         debug_assert_eq!(x.len(), rows * self.in_features);
-        if rows == 1 {
-            return self.matvec(x);
+        match &self.kind {
+            Kind::F32(weight) => {
+                if rows == 1 {
+                    return self.matvec(x);
+                }
+                let input = Tensor::from_slice(x, (rows, self.in_features), &Device::Cpu)?;
+                let output = input.matmul(&weight.t()?)?;
+                Ok(output.flatten_all()?.to_vec1::<f32>()?)
+            }
+            Kind::Q8_0(matmul) => {
+                let input = Tensor::from_slice(x, (rows, self.in_features), &Device::Cpu)?;
+                Ok(matmul.forward(&input)?.flatten_all()?.to_vec1::<f32>()?)
+            }
         }
-        let input = Tensor::from_slice(x, (rows, self.in_features), &Device::Cpu)?;
-        let output = input.matmul(&self.weight.t()?)?;
-        Ok(output.flatten_all()?.to_vec1::<f32>()?)
     }
 
-    /// Runs `f` on the weights as one `[out·in]` row-major slice, without copying.
+    /// Runs `f` on f32 weights as one `[out·in]` row-major slice, without copying. Quantized layers
+    /// have no such slice: an error.
     pub fn with_values<R>(&self, f: impl FnOnce(&[f32]) -> R) -> Result<R, EngineError> {
-        let (storage, layout) = self.weight.storage_and_layout();
+        let Kind::F32(weight) = &self.kind else {
+            return Err(EngineError::Candle(candle_core::Error::Msg(
+                "weights are quantized, not f32".into(),
+            )));
+        };
+        let (storage, layout) = weight.storage_and_layout();
         let Storage::Cpu(cpu) = &*storage else {
             return Err(EngineError::Candle(candle_core::Error::Msg(
                 "weights are not on the CPU".into(),
@@ -79,6 +188,22 @@ impl Linear {
             EngineError::Candle(candle_core::Error::Msg("weight storage too short".into()))
         })?;
         Ok(f(values))
+    }
+
+    /// Feeds a sample of the weights, as the forward pass sees them, into `digest` (for the
+    /// fingerprint). For f32 layers this is exactly `Digest::update_sampled` of the values.
+    pub fn digest_into(&self, digest: &mut Digest) -> Result<(), EngineError> {
+        match &self.kind {
+            Kind::F32(_) => self.with_values(|values| digest.update_sampled(values)),
+            Kind::Q8_0(QMatMul::QTensor(tensor)) => {
+                let bytes = tensor.data()?;
+                digest.update_sampled_by(self.out_features * self.in_features, |i| {
+                    WeightPrecision::Q8_0.decode_at(&bytes, i)
+                });
+                Ok(())
+            }
+            Kind::Q8_0(_) => Err(q8_0_error("q8_0 weights were dequantized".into())),
+        }
     }
 
     /// `W · x` for one input vector, parallel over output rows.
@@ -99,6 +224,28 @@ impl Linear {
         })?;
         Ok(out)
     }
+}
+
+fn check_q8_0_shape(
+    out_features: usize,
+    in_features: usize,
+    numel: usize,
+) -> Result<(), EngineError> {
+    if in_features == 0 || !in_features.is_multiple_of(Q8_0_BLOCK_VALUES) {
+        return Err(q8_0_error(format!(
+            "a q8_0 matrix needs an input width that is a multiple of {Q8_0_BLOCK_VALUES}, not {in_features}"
+        )));
+    }
+    if out_features.checked_mul(in_features) != Some(numel) {
+        return Err(q8_0_error(format!(
+            "{numel} values are not a {out_features}x{in_features} matrix"
+        )));
+    }
+    Ok(())
+}
+
+fn q8_0_error(reason: String) -> EngineError {
+    EngineError::Candle(candle_core::Error::Msg(reason))
 }
 
 #[cfg(test)]
@@ -124,6 +271,30 @@ mod tests {
                 assert!((batched[r * out_f + o] - naive).abs() < 1e-4);
             }
         }
+        Ok(())
+    }
+
+    #[test]
+    fn q8_0_layers_stay_close_to_f32_for_one_and_many_rows() -> Result<(), EngineError> {
+        let (out_f, in_f) = (70, 96);
+        let w: Vec<f32> = (0..out_f * in_f)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let x: Vec<f32> = (0..4 * in_f)
+            .map(|i| ((i * 104_729) % 37) as f32 / 18.0 - 1.0)
+            .collect();
+        let exact = Linear::new(w.clone(), out_f, in_f)?;
+        let quant = exact.to_q8_0()?;
+        assert_eq!(quant.precision(), WeightPrecision::Q8_0);
+        let want = exact.forward(&x, 4)?;
+        let got = quant.forward(&x, 4)?;
+        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= 0.02 * scale, "{g} vs {w}");
+        }
+        let one = quant.forward(&x[..in_f], 1)?;
+        assert_eq!(&one[..], &got[..out_f]);
+        assert!(Linear::q8_0_from_f32(&w[..out_f * 70], out_f, 70).is_err());
         Ok(())
     }
 }

@@ -6,12 +6,10 @@ use crate::config::{ModelInfo, ModelShape};
 use crate::error::EngineError;
 use crate::fingerprint::{fingerprint, Digest, Fingerprint};
 use crate::names::Naming;
+use crate::precision::WeightPrecision;
 use crate::source::CheckpointFile;
 use crate::state::State;
 use crate::weights::{load_weights, Weights};
-
-/// Precision the forward pass computes in.
-const COMPUTE_PRECISION: &str = "f32";
 
 /// An RWKV-4 model ready to read and generate. Immutable after loading, so one model can serve
 /// several threads, each with its own [`State`].
@@ -24,10 +22,15 @@ pub struct Model {
 }
 
 impl Model {
-    /// Loads an RWKV-4 checkpoint: BlinkDL `.pth` (torch zip), `.safetensors` with BlinkDL names, or
-    /// Hugging Face `RwkvForCausalLM` safetensors. The container is recognised by content, the naming
-    /// by tensor names, the shape by tensor shapes. bf16/f16 weights are widened to f32 once, here.
+    /// Loads an RWKV-4 checkpoint: BlinkDL `.pth` (torch zip), `.safetensors` with BlinkDL names,
+    /// Hugging Face `RwkvForCausalLM` safetensors, or a `.gguf` written by
+    /// [`crate::convert::convert`]. The container is recognised by content, the naming by tensor
+    /// names, the shape by tensor shapes. bf16/f16 checkpoint weights are widened to f32 once, here;
+    /// a GGUF file's Q8_0 weights are used in place from the memory-mapped file.
     pub fn load(path: &Path) -> Result<Model, EngineError> {
+        if crate::gguf::is_gguf(path) {
+            return crate::gguf_model::load(path);
+        }
         let file = CheckpointFile::open(path)?;
         let metadata = file.metadata();
         let naming = Naming::detect(file.names().iter().map(String::as_str));
@@ -51,6 +54,19 @@ impl Model {
 
     /// Wraps weights built in memory (random-init models for benchmarks and tests).
     pub fn from_weights(weights: Weights, name: String, format: String, is_demo: bool) -> Model {
+        let fingerprint = compute_fingerprint(&weights);
+        Model::assemble(weights, name, format, is_demo, fingerprint, None)
+    }
+
+    /// Puts a model together from its parts (the fingerprint already known).
+    pub(crate) fn assemble(
+        weights: Weights,
+        name: String,
+        format: String,
+        is_demo: bool,
+        fingerprint: Fingerprint,
+        path: Option<PathBuf>,
+    ) -> Model {
         let shape = weights.shape;
         let info = ModelInfo {
             name,
@@ -59,18 +75,45 @@ impl Model {
             n_ffn: shape.n_ffn,
             n_vocab: shape.n_vocab,
             n_params: shape.n_params(),
-            precision: COMPUTE_PRECISION.to_string(),
+            precision: weights.precision.name().to_string(),
             stored_precision: weights.stored.name().to_string(),
             format,
             is_demo,
         };
-        let fingerprint = fingerprint(&shape, COMPUTE_PRECISION, &digest_weights(&weights));
         Model {
             weights,
             info,
             fingerprint,
-            path: None,
+            path,
         }
+    }
+
+    /// This model with its weights in a lower precision, in memory (e.g. `Q8_0` for a benchmark of a
+    /// `.safetensors` checkpoint). Same numbers and fingerprint as converting the file to a `.gguf` of
+    /// that precision and loading it. The original model is left as it is.
+    pub fn to_precision(&self, precision: WeightPrecision) -> Result<Model, EngineError> {
+        let weights = self.weights.to_precision(precision)?;
+        let fingerprint = compute_fingerprint(&weights);
+        let format = if precision == self.weights.precision {
+            self.info.format.clone()
+        } else {
+            format!("{}, {precision} in memory", self.info.format)
+        };
+        Ok(Model::assemble(
+            weights,
+            self.info.name.clone(),
+            format,
+            self.info.is_demo,
+            fingerprint,
+            self.path.clone(),
+        ))
+    }
+
+    /// Recomputes the fingerprint from the weights in use. Equals [`Model::fingerprint`] unless a
+    /// `.gguf` file's weights were changed after conversion; it reads a sample of every tensor, so
+    /// on a large memory-mapped model it touches pages all over the file.
+    pub fn compute_fingerprint(&self) -> Fingerprint {
+        compute_fingerprint(&self.weights)
     }
 
     /// What users are shown about this model.
@@ -99,10 +142,20 @@ impl Model {
     }
 }
 
-/// Digest of a sample of every weight, in a fixed order.
+/// The fingerprint of `weights`: shape, precision and a digest of a sample of every weight.
+fn compute_fingerprint(weights: &Weights) -> Fingerprint {
+    fingerprint(
+        &weights.shape,
+        weights.precision.name(),
+        &digest_weights(weights),
+    )
+}
+
+/// Digest of a sample of every weight, in a fixed order (the order of a `.gguf` file's tensors,
+/// see `gguf_model`).
 fn digest_weights(w: &Weights) -> Digest {
     let mut digest = Digest::default();
-    digest.update_sampled(&w.emb);
+    w.emb.digest_into(&mut digest);
     for block in &w.blocks {
         for v in [
             &block.ln1.weight,
@@ -132,12 +185,12 @@ fn digest_weights(w: &Weights) -> Digest {
             &block.ffn_receptance,
             &block.ffn_value,
         ] {
-            // A CPU f32 tensor always yields its slice; nothing to digest otherwise.
-            let _ = linear.with_values(|values| digest.update_sampled(values));
+            // CPU weights always yield their values; nothing to digest otherwise.
+            let _ = linear.digest_into(&mut digest);
         }
     }
     digest.update_sampled(&w.ln_out.weight);
     digest.update_sampled(&w.ln_out.bias);
-    let _ = w.head.with_values(|values| digest.update_sampled(values));
+    let _ = w.head.digest_into(&mut digest);
     digest
 }

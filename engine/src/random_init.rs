@@ -2,8 +2,10 @@
 //! (decay ramps, first-token bonus, mix ramps), for benchmarks of shapes that cannot be downloaded.
 
 use crate::config::ModelShape;
+use crate::embedding::Embedding;
 use crate::error::EngineError;
 use crate::linear::Linear;
+use crate::precision::WeightPrecision;
 use crate::rng::SplitMix64;
 use crate::source::StoredDType;
 use crate::weights::{Block, Mix, Norm, Weights};
@@ -103,59 +105,31 @@ pub fn random_weights(shape: ModelShape, seed: u64) -> Result<Weights, EngineErr
         n_ffn: f,
         n_vocab: v,
     } = shape;
-    let uniform = |n: usize, limit: f32, rng: &mut SplitMix64| -> Vec<f32> {
-        (0..n).map(|_| rng.uniform(limit)).collect()
+    let norm = |rng: &mut SplitMix64| {
+        let (weight, bias) = random_norm(c, rng);
+        Norm { weight, bias }
     };
-    let norm = |rng: &mut SplitMix64| Norm {
-        weight: (0..c).map(|_| 1.0 + rng.uniform(0.1)).collect(),
-        bias: (0..c).map(|_| rng.uniform(0.1)).collect(),
-    };
-    // Uniform with the standard deviation 1/sqrt(fan_in).
     let dense = |out_f: usize, in_f: usize, rng: &mut SplitMix64| -> Result<Linear, EngineError> {
-        let limit = (3.0 / in_f as f32).sqrt();
-        Linear::new(
-            (0..out_f * in_f).map(|_| rng.uniform(limit)).collect(),
-            out_f,
-            in_f,
-        )
+        Linear::new(random_dense(out_f, in_f, rng), out_f, in_f)
     };
-    let emb = uniform(v * c, 1.0, &mut rng);
+    let emb = Embedding::from_f32(random_embedding(v, c, &mut rng), v, c)?;
     let mut blocks = Vec::with_capacity(n_layer);
     for layer in 0..n_layer {
-        let ratio_0_to_1 = layer as f32 / (n_layer.max(2) - 1) as f32;
-        let ratio_1_to_almost0 = 1.0 - layer as f32 / n_layer as f32;
-        let channel = |h: usize| h as f32 / c as f32;
-        let decay = (0..c)
-            .map(|h| {
-                let speed =
-                    -5.0 + 8.0 * (h as f32 / (c.max(2) - 1) as f32).powf(0.7 + 1.3 * ratio_0_to_1);
-                -speed.exp()
-            })
-            .collect();
-        let first = (0..c)
-            .map(|h| 0.3f32.ln() + (((h + 1) % 3) as f32 - 1.0) * 0.5)
-            .collect();
-        let mix = |power: f32, add: f32| {
-            Mix::from_values(
-                (0..c)
-                    .map(|h| (channel(h).powf(power) + add).min(1.0))
-                    .collect(),
-            )
-        };
+        let ramps = LayerRamps::new(&shape, layer);
         blocks.push(Block {
             ln1: norm(&mut rng),
             ln2: norm(&mut rng),
-            att_mix_k: mix(ratio_1_to_almost0, 0.0),
-            att_mix_v: mix(ratio_1_to_almost0, 0.3 * ratio_0_to_1),
-            att_mix_r: mix(0.5 * ratio_1_to_almost0, 0.0),
-            att_decay: decay,
-            att_first: first,
+            att_mix_k: Mix::from_values(ramps.att_mix_k),
+            att_mix_v: Mix::from_values(ramps.att_mix_v),
+            att_mix_r: Mix::from_values(ramps.att_mix_r),
+            att_decay: ramps.time_decay.iter().map(|d| -d.exp()).collect(),
+            att_first: ramps.time_first,
             att_key: dense(c, c, &mut rng)?,
             att_value: dense(c, c, &mut rng)?,
             att_receptance: dense(c, c, &mut rng)?,
             att_output: dense(c, c, &mut rng)?,
-            ffn_mix_k: mix(ratio_1_to_almost0, 0.0),
-            ffn_mix_r: mix(ratio_1_to_almost0, 0.0),
+            ffn_mix_k: Mix::from_values(ramps.ffn_mix_k),
+            ffn_mix_r: Mix::from_values(ramps.ffn_mix_r),
             ffn_key: dense(f, c, &mut rng)?,
             ffn_receptance: dense(c, c, &mut rng)?,
             ffn_value: dense(c, f, &mut rng)?,
@@ -168,5 +142,75 @@ pub fn random_weights(shape: ModelShape, seed: u64) -> Result<Weights, EngineErr
         ln_out: norm(&mut rng),
         head: dense(v, c, &mut rng)?,
         stored: StoredDType::F32,
+        precision: WeightPrecision::F32,
     })
+}
+
+/// The random draws, in the order [`random_weights`] makes them, for generators that write a model
+/// tensor by tensor (`quant_random`): the embedding `[V·C]`, then per layer ln1 and ln2 (weight then
+/// bias, each by [`random_norm`]), the seven matrices in `Block` field order (by [`random_dense`]),
+/// then ln_out and the head.
+pub(crate) fn random_embedding(n_vocab: usize, n_embd: usize, rng: &mut SplitMix64) -> Vec<f32> {
+    (0..n_vocab * n_embd).map(|_| rng.uniform(1.0)).collect()
+}
+
+/// LayerNorm weight (≈ 1) and bias (≈ 0) of width `c`.
+pub(crate) fn random_norm(c: usize, rng: &mut SplitMix64) -> (Vec<f32>, Vec<f32>) {
+    let weight = (0..c).map(|_| 1.0 + rng.uniform(0.1)).collect();
+    let bias = (0..c).map(|_| rng.uniform(0.1)).collect();
+    (weight, bias)
+}
+
+/// `[out, in]` weights, uniform with the standard deviation 1/sqrt(fan_in).
+pub(crate) fn random_dense(out_f: usize, in_f: usize, rng: &mut SplitMix64) -> Vec<f32> {
+    let limit = (3.0 / in_f as f32).sqrt();
+    (0..out_f * in_f).map(|_| rng.uniform(limit)).collect()
+}
+
+/// The per-layer vectors of RWKV-4's own initialisation, which draw nothing from the generator.
+pub(crate) struct LayerRamps {
+    /// Raw `time_decay` (the model uses −exp of it).
+    pub time_decay: Vec<f32>,
+    /// `time_first`.
+    pub time_first: Vec<f32>,
+    /// Time-mix mixes.
+    pub att_mix_k: Vec<f32>,
+    /// See `att_mix_k`.
+    pub att_mix_v: Vec<f32>,
+    /// See `att_mix_k`.
+    pub att_mix_r: Vec<f32>,
+    /// Channel-mix mixes.
+    pub ffn_mix_k: Vec<f32>,
+    /// See `ffn_mix_k`.
+    pub ffn_mix_r: Vec<f32>,
+}
+
+impl LayerRamps {
+    /// The vectors of layer `layer` of a model of `shape`.
+    pub(crate) fn new(shape: &ModelShape, layer: usize) -> LayerRamps {
+        let (n_layer, c) = (shape.n_layer, shape.n_embd);
+        let ratio_0_to_1 = layer as f32 / (n_layer.max(2) - 1) as f32;
+        let ratio_1_to_almost0 = 1.0 - layer as f32 / n_layer as f32;
+        let channel = |h: usize| h as f32 / c as f32;
+        let time_decay = (0..c)
+            .map(|h| -5.0 + 8.0 * (h as f32 / (c.max(2) - 1) as f32).powf(0.7 + 1.3 * ratio_0_to_1))
+            .collect();
+        let time_first = (0..c)
+            .map(|h| 0.3f32.ln() + (((h + 1) % 3) as f32 - 1.0) * 0.5)
+            .collect();
+        let mix = |power: f32, add: f32| -> Vec<f32> {
+            (0..c)
+                .map(|h| (channel(h).powf(power) + add).min(1.0))
+                .collect()
+        };
+        LayerRamps {
+            time_decay,
+            time_first,
+            att_mix_k: mix(ratio_1_to_almost0, 0.0),
+            att_mix_v: mix(ratio_1_to_almost0, 0.3 * ratio_0_to_1),
+            att_mix_r: mix(0.5 * ratio_1_to_almost0, 0.0),
+            ffn_mix_k: mix(ratio_1_to_almost0, 0.0),
+            ffn_mix_r: mix(ratio_1_to_almost0, 0.0),
+        }
+    }
 }

@@ -105,7 +105,7 @@ impl CheckpointFile {
         if head.starts_with(b"GGUF") {
             return Err(EngineError::bad(
                 path,
-                "GGUF files are not supported by this build",
+                "this is already a GGUF file: load it with Model::load (conversion reads .pth and .safetensors)",
             ));
         }
         // safetensors begins with a little-endian u64 header length followed by '{'.
@@ -250,6 +250,19 @@ impl SafetensorsFile {
                 format!("tensor {name} has an unsupported element type"),
             ));
         }
-        Ok(bytes_to_f32(&self.map[range.clone()], meta.dtype))
+        let values = bytes_to_f32(&self.map[range.clone()], meta.dtype);
+        // Each tensor is read once (loading, converting): drop its pages from this process's
+        // resident set now that they are copied, so streaming a 28 GB file does not leave 28 GB
+        // mapped in. The page cache keeps them if memory allows. Advice only: failure is harmless.
+        // SAFETY: the map is a read-only shared file mapping; after MADV_DONTNEED a later access
+        // reads the same bytes from the file again, so no live reference observes a change.
+        let _ = unsafe {
+            self.map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                range.start,
+                range.len(),
+            )
+        };
+        Ok(values)
     }
 }

@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 
 use crate::config::ModelShape;
+use crate::embedding::Embedding;
 use crate::error::EngineError;
 use crate::kernels;
 use crate::linear::Linear;
 use crate::names::{newer_version_marker, to_blinkdl, Naming};
+use crate::precision::WeightPrecision;
 use crate::source::{CheckpointFile, StoredDType};
 
 /// A token-shift mix vector with its complement precomputed.
@@ -74,31 +76,116 @@ pub struct Block {
     pub ffn_value: Linear,
 }
 
-/// Every weight of the model, f32, transforms applied.
+/// Every weight of the model, transforms applied: vectors in f32, matrices and the embedding in
+/// `precision`.
 #[derive(Debug, Clone)]
 pub struct Weights {
     /// Dimensions.
     pub shape: ModelShape,
     /// Embedding table [V, C] with ln0 folded in (and rounded to the stored precision).
-    pub emb: Vec<f32>,
+    pub emb: Embedding,
     /// Blocks in order.
     pub blocks: Vec<Block>,
     /// Final norm.
     pub ln_out: Norm,
     /// Output head [V, C].
     pub head: Linear,
-    /// Precision of the checkpoint's tensors.
+    /// Precision of the original checkpoint's tensors.
     pub stored: StoredDType,
+    /// Precision of the matrices and the embedding as used by the forward pass: f32 for
+    /// `.pth`/`.safetensors`, whatever a GGUF file holds (f16 is widened to f32 on load but keeps
+    /// its name: its values, and so its fingerprint, differ from the f32 model's).
+    pub precision: WeightPrecision,
+}
+
+impl Weights {
+    /// These weights in a lower precision, in memory: `Q8_0` quantizes every matrix, the head and
+    /// the embedding (the width must be a multiple of 32); `F16` rounds them to f16 (computing stays
+    /// f32). Gives the same numbers — and fingerprint — as converting the checkpoint to a GGUF file
+    /// of that precision and loading it. Vectors stay f32.
+    pub fn to_precision(&self, precision: WeightPrecision) -> Result<Weights, EngineError> {
+        if precision == self.precision {
+            return Ok(self.clone());
+        }
+        if self.precision != WeightPrecision::F32 {
+            return Err(EngineError::Candle(candle_core::Error::Msg(format!(
+                "{} weights cannot be turned into {precision}",
+                self.precision
+            ))));
+        }
+        let convert = |linear: &Linear| -> Result<Linear, EngineError> {
+            match precision {
+                WeightPrecision::Q8_0 => linear.to_q8_0(),
+                WeightPrecision::F16 => linear.with_values(|values| {
+                    let rounded = values.iter().map(|&v| round_f16(v)).collect();
+                    Linear::new(rounded, linear.out_features(), linear.in_features())
+                })?,
+                WeightPrecision::F32 => Ok(linear.clone()),
+            }
+        };
+        let mut blocks = Vec::with_capacity(self.blocks.len());
+        for b in &self.blocks {
+            blocks.push(Block {
+                att_key: convert(&b.att_key)?,
+                att_value: convert(&b.att_value)?,
+                att_receptance: convert(&b.att_receptance)?,
+                att_output: convert(&b.att_output)?,
+                ffn_key: convert(&b.ffn_key)?,
+                ffn_receptance: convert(&b.ffn_receptance)?,
+                ffn_value: convert(&b.ffn_value)?,
+                ..b.clone()
+            });
+        }
+        Ok(Weights {
+            shape: self.shape,
+            emb: self.emb.to_precision(precision)?,
+            blocks,
+            ln_out: self.ln_out.clone(),
+            head: convert(&self.head)?,
+            stored: self.stored,
+            precision,
+        })
+    }
+}
+
+fn round_f16(v: f32) -> f32 {
+    half::f16::from_f32(v).to_f32()
+}
+
+/// The embedding table with ln0 folded in: `LayerNorm(emb; ln0)` per row, computed in f32 and
+/// rounded to the checkpoint's precision as the reference does (RWKV4_SPEC §2.1, §7).
+pub(crate) fn fold_ln0(raw_emb: &[f32], ln0: &Norm, stored: StoredDType) -> Vec<f32> {
+    let mut emb = vec![0.0f32; raw_emb.len()];
+    kernels::layer_norm_rows(raw_emb, &ln0.weight, &ln0.bias, &mut emb);
+    for value in &mut emb {
+        *value = stored.round_trip(*value);
+    }
+    emb
 }
 
 /// Reads tensors by their BlinkDL name whatever the file's naming, checking shapes.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     file: &'a CheckpointFile,
     /// BlinkDL name → name in the file.
     names: HashMap<String, String>,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// Infers the model's shape from `file` and prepares to read its tensors.
+    pub(crate) fn open(file: &'a CheckpointFile) -> Result<(Reader<'a>, ModelShape), EngineError> {
+        let (shape, _naming, names) = infer_shape(file)?;
+        Ok((Reader { file, names }, shape))
+    }
+
+    /// Precision of `name` in the file (f32 if unknown).
+    pub(crate) fn stored_dtype(&self, name: &str) -> StoredDType {
+        self.names
+            .get(name)
+            .and_then(|n| self.file.meta(n))
+            .map(|m| m.dtype)
+            .unwrap_or(StoredDType::F32)
+    }
+
     fn shape_of(&self, name: &str) -> Result<Vec<usize>, EngineError> {
         let missing = || EngineError::bad(self.file.path(), format!("missing tensor {name}"));
         let file_name = self.names.get(name).ok_or_else(missing)?;
@@ -109,7 +196,7 @@ impl Reader<'_> {
     }
 
     /// Reads `name`, requiring its element count and squeezed shape to be `want`.
-    fn read(&self, name: &str, want: &[usize]) -> Result<Vec<f32>, EngineError> {
+    pub(crate) fn read(&self, name: &str, want: &[usize]) -> Result<Vec<f32>, EngineError> {
         let shape = self.shape_of(name)?;
         let squeezed: Vec<usize> = shape.iter().copied().filter(|&d| d != 1).collect();
         let want_squeezed: Vec<usize> = want.iter().copied().filter(|&d| d != 1).collect();
@@ -152,7 +239,7 @@ impl Reader<'_> {
         )
     }
 
-    fn norm(&self, prefix: &str, width: usize) -> Result<Norm, EngineError> {
+    pub(crate) fn norm(&self, prefix: &str, width: usize) -> Result<Norm, EngineError> {
         Ok(Norm {
             weight: self.read(&format!("{prefix}.weight"), &[width])?,
             bias: self.read(&format!("{prefix}.bias"), &[width])?,
@@ -227,29 +314,19 @@ pub fn infer_shape(
 
 /// Loads and transforms every weight of `file`.
 pub fn load_weights(file: &CheckpointFile) -> Result<Weights, EngineError> {
-    let (shape, _naming, names) = infer_shape(file)?;
-    let reader = Reader { file, names };
+    let (reader, shape) = Reader::open(file)?;
     let ModelShape {
         n_layer,
         n_embd: c,
         n_ffn: f,
         n_vocab: v,
     } = shape;
-    let stored = file
-        .meta(&reader.names["emb.weight"])
-        .map(|m| m.dtype)
-        .unwrap_or(StoredDType::F32);
+    let stored = reader.stored_dtype("emb.weight");
 
-    // ln0 folded into the embedding table, computed in f32 and stored back in the checkpoint's
-    // precision as the reference does (RWKV4_SPEC §2.1, §7).
     let raw_emb = reader.read("emb.weight", &[v, c])?;
     let ln0 = reader.norm("blocks.0.ln0", c)?;
-    let mut emb = vec![0.0f32; v * c];
-    kernels::layer_norm_rows(&raw_emb, &ln0.weight, &ln0.bias, &mut emb);
+    let emb = Embedding::from_f32(fold_ln0(&raw_emb, &ln0, stored), v, c)?;
     drop(raw_emb);
-    for value in &mut emb {
-        *value = stored.round_trip(*value);
-    }
 
     let mut blocks = Vec::with_capacity(n_layer);
     for i in 0..n_layer {
@@ -285,5 +362,6 @@ pub fn load_weights(file: &CheckpointFile) -> Result<Weights, EngineError> {
         ln_out: reader.norm("ln_out", c)?,
         head: reader.linear("head.weight", v, c)?,
         stored,
+        precision: WeightPrecision::F32,
     })
 }
