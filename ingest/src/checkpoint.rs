@@ -72,6 +72,36 @@ pub struct CheckpointInfo {
     pub header: CheckpointHeader,
 }
 
+/// A checkpoint file that cannot be used: unreadable, or failing its magic, version or checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedCheckpoint {
+    /// The file.
+    pub path: PathBuf,
+    /// Chunks read, from the file name, when it follows the naming scheme.
+    pub position: Option<u32>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for DamagedCheckpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "damaged checkpoint {}: {}",
+            self.path.display(),
+            self.reason
+        )
+    }
+}
+
+/// The position encoded in a checkpoint file name (`00000012.ckpt` → 12).
+pub fn position_from_file_name(path: &Path) -> Option<u32> {
+    if path.extension()?.to_str()? != CHECKPOINT_EXTENSION {
+        return None;
+    }
+    path.file_stem()?.to_str()?.parse().ok()
+}
+
 /// Serialises a checkpoint (see the module doc for the layout).
 pub fn encode_checkpoint(header: &CheckpointHeader, state_bytes: &[u8]) -> Vec<u8> {
     // Serialising a struct of strings and integers cannot fail.
@@ -178,13 +208,14 @@ pub fn write_checkpoint(
     Ok(path)
 }
 
-/// Checkpoints in `dir` whose header matches `fingerprint` and `digest`, sorted by position, plus
-/// one warning per file that is damaged or unreadable. A missing folder means no checkpoints.
+/// Checkpoints in `dir` whose header matches `fingerprint` and `digest`, sorted by position, and
+/// the files whose header is damaged or unreadable (body damage shows when a file is read with
+/// [`read_checkpoint`]). A missing folder means no checkpoints.
 pub fn list_checkpoints(
     dir: &Path,
     fingerprint: &str,
     digest: &str,
-) -> (Vec<CheckpointInfo>, Vec<String>) {
+) -> (Vec<CheckpointInfo>, Vec<DamagedCheckpoint>) {
     let mut found = Vec::new();
     let mut warnings = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -200,9 +231,11 @@ pub fn list_checkpoints(
                 found.push(CheckpointInfo { path, header: h })
             }
             Ok(_) => {} // another version of the document: ignored, removed on re-ingestion
-            Err(reason) => {
-                warnings.push(format!("damaged checkpoint {}: {reason}", path.display()))
-            }
+            Err(reason) => warnings.push(DamagedCheckpoint {
+                position: position_from_file_name(&path),
+                path,
+                reason,
+            }),
         }
     }
     found.sort_by_key(|c| c.header.chunks_read);
@@ -304,7 +337,8 @@ mod tests {
         let positions: Vec<u32> = found.iter().map(|c| c.header.chunks_read).collect();
         assert_eq!(positions, [2, 8]);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("00000005.ckpt"));
+        assert_eq!(warnings[0].position, Some(5));
+        assert!(warnings[0].to_string().contains("00000005.ckpt"));
 
         let (h, s) = read_checkpoint(&found[1].path, "fp1", "d1").unwrap();
         assert_eq!((h.chunks_read, s.as_slice()), (8, b"state8".as_slice()));

@@ -152,8 +152,7 @@ fn page_range(text: &str, pages: &[PageSpan], start: usize, end: usize) -> (u32,
 pub fn page_at_byte(pages: &[PageSpan], offset: u64) -> Option<u32> {
     pages
         .iter()
-        .filter(|p| p.byte_end > p.byte_start && p.byte_start <= offset)
-        .next_back()
+        .rfind(|p| p.byte_end > p.byte_start && p.byte_start <= offset)
         .or_else(|| pages.iter().find(|p| p.byte_end > p.byte_start))
         .map(|p| p.number)
 }

@@ -2,7 +2,7 @@
 //! checkpoints, all in one directory (see `LAYOUT.md` in this crate). [`Library`] reads; it works
 //! while another process writes. [`LibraryWriter`] holds the writer lock.
 
-use crate::checkpoint::{self, CheckpointHeader, CheckpointInfo};
+use crate::checkpoint::{self, CheckpointHeader, CheckpointInfo, DamagedCheckpoint};
 use crate::chunk::{Chunk, TextEncoder};
 use crate::document::{DocumentFiles, DocumentRecord};
 use crate::error::{IngestError, Result};
@@ -239,12 +239,12 @@ impl Library {
     }
 
     /// Checkpoints of a document for the model with `fingerprint` (current document version
-    /// only), sorted by position, and warnings about damaged files.
+    /// only), sorted by position, and the files found damaged by their header.
     pub fn checkpoints(
         &self,
         id: &str,
         fingerprint: &engine::Fingerprint,
-    ) -> Result<(Vec<CheckpointInfo>, Vec<String>)> {
+    ) -> Result<(Vec<CheckpointInfo>, Vec<DamagedCheckpoint>)> {
         let record = self.document(id)?;
         let dir = checkpoint::checkpoint_dir(&self.checkpoints_root(), &fingerprint.0, id);
         Ok(checkpoint::list_checkpoints(
@@ -265,8 +265,7 @@ impl Library {
         let (found, _) = self.checkpoints(id, fingerprint)?;
         Ok(found
             .into_iter()
-            .filter(|c| c.header.chunks_read <= chunk_index)
-            .next_back())
+            .rfind(|c| c.header.chunks_read <= chunk_index))
     }
 
     /// The checkpoint at or before byte `byte_offset` of the document text.
@@ -279,8 +278,7 @@ impl Library {
         let (found, _) = self.checkpoints(id, fingerprint)?;
         Ok(found
             .into_iter()
-            .filter(|c| c.header.byte_offset <= byte_offset)
-            .next_back())
+            .rfind(|c| c.header.byte_offset <= byte_offset))
     }
 
     /// Loads and verifies a checkpoint for `model` (checksum, model, document version).
@@ -304,7 +302,12 @@ impl Library {
         chunk_index: u32,
     ) -> Result<StartPoint> {
         let record = self.document(id)?;
-        let (found, mut warnings) = self.checkpoints(id, model.fingerprint())?;
+        let (found, damaged) = self.checkpoints(id, model.fingerprint())?;
+        let mut warnings: Vec<String> = damaged
+            .iter()
+            .filter(|d| d.position.is_none_or(|p| p <= chunk_index))
+            .map(ToString::to_string)
+            .collect();
         for info in found
             .iter()
             .rev()

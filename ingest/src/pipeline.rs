@@ -35,16 +35,21 @@ pub struct IngestOptions {
     pub pdf: PdfOptions,
     /// Try files again that failed in an earlier run although they have not changed.
     pub retry_failed: bool,
+    /// Check the checksum of every checkpoint of every document (reads them all once per run),
+    /// so that damage anywhere is rebuilt. Off, only damaged headers and the checkpoint resumed
+    /// from are checked; other damage is still caught (and skipped) when a checkpoint is used.
+    pub verify_checkpoints: bool,
 }
 
 impl Default for IngestOptions {
-    /// 512-token chunks, a checkpoint every 8 chunks (≈ 4,096 tokens).
+    /// 512-token chunks, a checkpoint every 8 chunks (≈ 4,096 tokens), all checkpoints verified.
     fn default() -> Self {
         IngestOptions {
             target_chunk_tokens: 512,
             checkpoint_every_chunks: 8,
             pdf: PdfOptions::default(),
             retry_failed: false,
+            verify_checkpoints: true,
         }
     }
 }
@@ -385,16 +390,9 @@ impl Run<'_, '_> {
         let text = files.read_text()?;
         let chunks = files.read_chunks(&record.digest)?;
         let n = chunks.len() as u32;
-        let start = self.writer.start_point(&record.id, self.model, n)?;
-        for w in &start.warnings {
-            self.reporter.emit(ProgressEvent::Warning {
-                path: Some(path.clone()),
-                message: w.clone(),
-            });
-            result.warnings.push(format!("{w} (rebuilt)"));
-        }
+        let start = self.resume_point(record, n, &path, &mut result)?;
         if start.chunks_read == n {
-            if !p.extracted_now && start.warnings.is_empty() {
+            if !p.extracted_now && result.warnings.len() == record.warnings.len() {
                 result.status = OutcomeStatus::Skipped;
                 result.reason = Some("unchanged and already read".into());
             }
@@ -467,6 +465,59 @@ impl Run<'_, '_> {
             }
         }
         Ok(result)
+    }
+
+    /// Where reading resumes: the latest usable checkpoint before the first damaged one, so that
+    /// every damaged checkpoint is written again. Damaged files are deleted first (a file at a
+    /// position the schedule does not revisit would otherwise warn forever).
+    fn resume_point(
+        &mut self,
+        record: &DocumentRecord,
+        chunk_count: u32,
+        path: &std::path::Path,
+        result: &mut FileOutcome,
+    ) -> Result<crate::library::StartPoint> {
+        let fingerprint = self.model.fingerprint();
+        let (found, mut damaged) = self.writer.checkpoints(&record.id, fingerprint)?;
+        if self.options.verify_checkpoints {
+            for info in &found {
+                if let Err(e) =
+                    checkpoint::read_checkpoint(&info.path, &fingerprint.0, &record.digest)
+                {
+                    damaged.push(checkpoint::DamagedCheckpoint {
+                        path: info.path.clone(),
+                        position: Some(info.header.chunks_read),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        for d in &damaged {
+            // Best effort: a file that cannot be removed is skipped again next time.
+            let _ = std::fs::remove_file(&d.path);
+            let message = format!("{d} (rebuilt)");
+            self.reporter.emit(ProgressEvent::Warning {
+                path: Some(path.to_path_buf()),
+                message: message.clone(),
+            });
+            result.warnings.push(message);
+        }
+        let before_damage = damaged
+            .iter()
+            .filter_map(|d| d.position)
+            .min()
+            .map_or(chunk_count, |p| p.saturating_sub(1));
+        let start = self
+            .writer
+            .start_point(&record.id, self.model, before_damage)?;
+        for w in &start.warnings {
+            self.reporter.emit(ProgressEvent::Warning {
+                path: Some(path.to_path_buf()),
+                message: w.clone(),
+            });
+            result.warnings.push(format!("{w} (rebuilt)"));
+        }
+        Ok(start)
     }
 
     #[allow(clippy::too_many_arguments)]

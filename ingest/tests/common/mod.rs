@@ -42,7 +42,7 @@ pub fn test_options() -> IngestOptions {
             stall_timeout: Duration::from_secs(3),
             ..PdfOptions::default()
         },
-        retry_failed: false,
+        ..IngestOptions::default()
     }
 }
 
