@@ -78,6 +78,7 @@ pub mod lock;
 pub mod pdf;
 pub mod pipeline;
 pub mod progress;
+pub mod qa;
 
 pub use checkpoint::{CheckpointHeader, CheckpointInfo};
 pub use chunk::{page_at_byte, Chunk, TextEncoder};

@@ -1,0 +1,140 @@
+//! # Questions and summaries over the library
+//!
+//! RWKV-4 recalls details over long inputs poorly and does much better when the question comes
+//! *before* the material (RWKV paper, §9 and appendix J). So a question is answered like this:
+//!
+//! 1. **Retrieve** ([`retrieve`]): the question's content words go to the tantivy index; the best
+//!    chunk is *the passage*, others are listed as further matches.
+//! 2. **Fork** ([`fork`]): the nearest stored checkpoint at or before the passage is loaded into
+//!    a fresh `State` value; checkpoint files are only ever read.
+//! 3. **Prompt** ([`prompt`]): the question is fed first, then the document text from the
+//!    checkpoint to the end of the passage, then the answer cue of the model's family (Raven
+//!    `Bob:`/`Alice:`, Pile `Question:`/`Answer:`, World `User:`/`Assistant:`).
+//! 4. **Generate**, streaming pieces of text to the caller.
+//!
+//! The tokens read per answer are bounded by the checkpoint spacing plus the passage plus the
+//! prompt, whatever the document's length. Every answer carries its evidence and provenance
+//! ([`provenance`]): document, pages, highlighted snippets, the checkpoint it started from, how
+//! much it re-read. `whole` asks the state after the whole document (gist questions);
+//! `as_of_page` uses only text and checkpoints up to a page; a document still being read is
+//! answered from what has been read so far, and the answer says so.
+//!
+//! [`summarize`] writes per-section summaries ([`sections`]) the same way: from the checkpoint
+//! at the section's start, instruction first, then the section. Answers and summaries are kept
+//! per document ([`notes`]) and exported as Markdown ([`export`]).
+//!
+//! ```no_run
+//! use ingest::qa::{self, AskEvent, AskOptions, QaContext};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let model = engine::Model::load("models/demo/rwkv4-demo.safetensors".as_ref())?;
+//! let tokenizer = engine::Tokenizer::for_model("models/demo/rwkv4-demo.safetensors".as_ref())?;
+//! let library = ingest::Library::open(&ingest::Library::default_dir())?;
+//! let ctx = QaContext::new(&library, &model, &tokenizer);
+//! let answer = qa::ask(&ctx, "Who kept the light?", &AskOptions::default(), &mut |event| {
+//!     if let AskEvent::Text(piece) = event {
+//!         print!("{piece}");
+//!     }
+//!     true // false cancels
+//! })?;
+//! for e in &answer.evidence {
+//!     println!("\n{} pp. {}-{}", e.title, e.pages.0, e.pages.1);
+//! }
+//! println!("re-read {} tokens", answer.provenance.reread_tokens);
+//! # Ok(()) }
+//! ```
+
+pub mod ask;
+pub mod bench;
+pub mod error;
+pub mod export;
+pub mod fork;
+pub mod headings;
+pub mod notes;
+pub mod prompt;
+pub mod provenance;
+pub mod retrieve;
+pub mod sections;
+pub mod summarize;
+
+pub use ask::{ask, ask_each, AskEvent, AskOptions, DocumentAnswer, DocumentAnswerOutcome};
+pub use error::QaError;
+pub use export::export_markdown;
+pub use notes::{load_notes, DocumentNotes};
+pub use prompt::PromptFamily;
+pub use provenance::{Answer, DocumentRef, Evidence, EvidenceRole, Provenance};
+pub use sections::{detect_sections, document_sections, Section, SectionKind};
+pub use summarize::{summarize, SectionSummary, SummaryEvent, SummaryOptions, SummaryReport};
+
+use crate::Library;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What every question or summary needs: the library, the model and its tokenizer, the prompt
+/// template, and an optional cancel flag (checked between chunks while re-reading; generation
+/// is cancelled through the event callback).
+#[derive(Clone, Copy)]
+pub struct QaContext<'a> {
+    /// The library to read from (never written to, except the notes files).
+    pub library: &'a Library,
+    /// The model whose checkpoints are used.
+    pub model: &'a engine::Model,
+    /// The model's tokenizer (the one the library was read with).
+    pub tokenizer: &'a engine::Tokenizer,
+    /// Prompt template family.
+    pub family: PromptFamily,
+    /// Set from another thread to stop re-reading soon ([`QaError::Cancelled`]).
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl<'a> QaContext<'a> {
+    /// A context with the template family chosen from the model's name.
+    pub fn new(
+        library: &'a Library,
+        model: &'a engine::Model,
+        tokenizer: &'a engine::Tokenizer,
+    ) -> QaContext<'a> {
+        QaContext {
+            library,
+            model,
+            tokenizer,
+            family: PromptFamily::for_model_name(&model.info().name),
+            cancel: None,
+        }
+    }
+
+    /// The same context with an explicit template family (from the config).
+    pub fn with_family(mut self, family: PromptFamily) -> QaContext<'a> {
+        self.family = family;
+        self
+    }
+
+    /// The same context with a cancel flag.
+    pub fn with_cancel(mut self, cancel: &'a AtomicBool) -> QaContext<'a> {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    pub(crate) fn check_cancel(&self) -> Result<(), QaError> {
+        match self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(QaError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for QaContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QaContext")
+            .field("library", &self.library.dir())
+            .field("model", &self.model.info().name)
+            .field("family", &self.family)
+            .finish()
+    }
+}
+
+/// Seconds since the Unix epoch, for the notes' timestamps (0 if the clock is before 1970).
+pub(crate) fn now_unix_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

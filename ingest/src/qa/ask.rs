@@ -1,0 +1,581 @@
+//! Answering a question: retrieve the passage, fork the nearest checkpoint at or before it, feed
+//! the question, the text from the checkpoint to the end of the passage and the answer cue, then
+//! generate (see the [module doc](super)). `whole` asks the state after everything read instead.
+
+use super::error::QaError;
+use super::fork::{
+    fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, Fork, LoadedDocument,
+};
+use super::notes;
+use super::prompt::{gist_prompt, question_prompt, Prompt};
+use super::provenance::{
+    Answer, DocumentRef, Evidence, EvidenceRole, Mode, Provenance, TextSpan, Timing,
+};
+use super::retrieve::{content_words, evidence_from_hit, visible_part, Visible};
+use super::{now_unix_s, QaContext};
+use engine::{Generation, SamplerConfig};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::Instant;
+
+/// What happens while a question is answered, in order: `Evidence` (before the model reads
+/// anything, so it can be shown at once), then `Text` pieces. `Skipped` only from [`ask_each`].
+/// The callback returns false to cancel.
+#[derive(Debug, Clone, Copy)]
+pub enum AskEvent<'a> {
+    /// The passages found; the first (role `Read`) is what the model reads.
+    Evidence {
+        /// The document being asked.
+        document: &'a DocumentRef,
+        /// The passages, best first.
+        evidence: &'a [Evidence],
+    },
+    /// A piece of the answer.
+    Text(&'a str),
+    /// [`ask_each`]: this document gives no answer.
+    Skipped {
+        /// The document.
+        document: &'a DocumentRef,
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+/// How to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AskOptions {
+    /// Ask only these documents (ids); `None`: the whole library.
+    pub documents: Option<Vec<String>>,
+    /// Ask the state after the whole document (or everything up to `as_of_page`).
+    pub whole: bool,
+    /// Use only text and checkpoints up to this page (1-based).
+    pub as_of_page: Option<u32>,
+    /// Only passages overlapping this byte range (asking about one section).
+    pub within_bytes: Option<Range<u64>>,
+    /// Evidence entries at most (the passage read plus further matches).
+    pub passages: usize,
+    /// With one document in scope and no matching passage, answer from its state (`whole`)
+    /// instead of failing with [`QaError::NoMatch`].
+    pub fallback_to_whole: bool,
+    /// Sampling (seed, length); the template's stop strings are added.
+    pub sampler: SamplerConfig,
+    /// Keep the answer in the document's notes.
+    pub save_to_notes: bool,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        AskOptions {
+            documents: None,
+            whole: false,
+            as_of_page: None,
+            within_bytes: None,
+            passages: 3,
+            fallback_to_whole: true,
+            sampler: answer_sampler(),
+            save_to_notes: true,
+        }
+    }
+}
+
+/// Sampling for answers: ChatRWKV's advice for Q&A (low top-p), a modest length.
+pub fn answer_sampler() -> SamplerConfig {
+    SamplerConfig {
+        temperature: 1.0,
+        top_p: 0.3,
+        max_tokens: 120,
+        ..SamplerConfig::default()
+    }
+}
+
+/// One document's outcome in [`ask_each`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentAnswer {
+    /// The document.
+    pub document: DocumentRef,
+    /// Its answer, or why there is none.
+    pub outcome: DocumentAnswerOutcome,
+}
+
+/// Answered or skipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum DocumentAnswerOutcome {
+    /// The answer with its evidence.
+    Answered {
+        /// The answer.
+        answer: Box<Answer>,
+    },
+    /// No answer from this document.
+    Skipped {
+        /// Why (not indexed, not read yet, no matching passage, ...).
+        reason: String,
+    },
+}
+
+/// Answers `question` from the best passage in scope (or, with `whole`, from the state after
+/// the document). See the [module doc](super).
+pub fn ask(
+    ctx: &QaContext<'_>,
+    question: &str,
+    opts: &AskOptions,
+    on_event: &mut dyn FnMut(AskEvent<'_>) -> bool,
+) -> Result<Answer, QaError> {
+    let started = Instant::now();
+    let question = question.trim();
+    if question.is_empty() {
+        return Err(QaError::EmptyQuestion);
+    }
+    let scope = scope_ids(ctx.library, opts)?;
+    let terms = content_words(question);
+    let mut docs = DocumentCache::default();
+    let found = find_evidence(ctx, &terms, &scope, opts, &mut docs)?;
+
+    let chosen = if opts.whole {
+        match (&scope.only, found.first()) {
+            (Some(id), _) => Some(id.clone()),
+            (None, Some(best)) => Some(best.document_id.clone()),
+            (None, None) => None,
+        }
+    } else {
+        found.first().map(|e| e.document_id.clone())
+    };
+    let mut notices = Vec::new();
+    let (doc_id, mode) = match chosen {
+        Some(id) => (
+            id,
+            if opts.whole {
+                Mode::Whole
+            } else {
+                Mode::Passage
+            },
+        ),
+        None => match (&scope.only, opts.fallback_to_whole) {
+            (Some(id), true) => {
+                notices.push(
+                    "No passage matched the question's words: answered from the document's state."
+                        .to_string(),
+                );
+                (id.clone(), Mode::Whole)
+            }
+            (Some(id), false) => {
+                let (doc, visible) = docs.get(ctx, id, opts.as_of_page)?;
+                visible.into_result()?;
+                return Err(no_match(question, doc, opts));
+            }
+            (None, _) => {
+                return Err(QaError::NoMatch {
+                    question: question.to_string(),
+                    scope: " in the text read so far".into(),
+                })
+            }
+        },
+    };
+    let (doc, visible) = docs.get(ctx, &doc_id, opts.as_of_page)?;
+    let visible = visible.into_result()?;
+    let document = DocumentRef::of(&doc.record);
+    let evidence: Vec<Evidence> = match mode {
+        Mode::Passage => found,
+        // Whole-document answers read no passage; matches are listed for the reader.
+        _ => found
+            .into_iter()
+            .filter(|e| e.document_id == doc_id)
+            .map(|e| Evidence {
+                role: EvidenceRole::AlsoMatched,
+                ..e
+            })
+            .collect(),
+    };
+    if !on_event(AskEvent::Evidence {
+        document: &document,
+        evidence: &evidence,
+    }) {
+        return Err(QaError::Cancelled);
+    }
+    let retrieved_ms = ms_since(started);
+
+    let mut before_tokens = 0;
+    let (fork, prompt, lead_in, material, mut state) = match mode {
+        Mode::Passage => {
+            let passage = &evidence[0].byte_range;
+            let fork = fork_at_or_before_byte(ctx, doc, passage.start)?;
+            let prompt = question_prompt(ctx.family, question, &doc.record.title);
+            let mut state = fork.state.clone();
+            before_tokens = read_prompt(ctx, &mut state, &prompt.before)?;
+            let material =
+                read_text_span(ctx, doc, &mut state, fork.byte_offset..passage.end, true)?;
+            (fork, prompt, None, Some(material), state)
+        }
+        _ => {
+            let fork = fork_at_or_before_byte(ctx, doc, visible.end_byte)?;
+            let mut state = fork.state.clone();
+            let lead_in = read_text_span(
+                ctx,
+                doc,
+                &mut state,
+                fork.byte_offset..visible.end_byte,
+                false,
+            )?;
+            let prompt = gist_prompt(ctx.family, question, &doc.record.title);
+            (fork, prompt, Some(lead_in), None, state)
+        }
+    };
+    let (logits, cue_tokens) = forward_cue(ctx, &mut state, &prompt.after)?;
+    let prompt_ready_ms = ms_since(started);
+    let (generation, first_text_ms) = run_generation(
+        ctx,
+        &mut state,
+        logits,
+        &prompt,
+        &opts.sampler,
+        started,
+        on_event,
+    )?;
+
+    notices.extend(visible.notices.iter().cloned());
+    notices.extend(fork.warnings.iter().map(|w| format!("Warning: {w}")));
+    if ctx.model.info().is_demo {
+        notices.push(
+            "Answered by the small bundled demo model: expect a weak answer; check the evidence."
+                .into(),
+        );
+    }
+    let provenance = provenance(
+        ctx,
+        mode,
+        &fork,
+        lead_in,
+        material,
+        before_tokens + cue_tokens,
+        &generation,
+        &visible,
+        &opts.sampler,
+        Timing {
+            retrieved_ms,
+            prompt_ready_ms,
+            first_text_ms,
+            total_ms: ms_since(started),
+        },
+    );
+    let mut answer = Answer {
+        question: question.to_string(),
+        text: generation.text.trim().to_string(),
+        document,
+        evidence,
+        provenance,
+        notices,
+        asked_at_unix_s: now_unix_s(),
+    };
+    if opts.save_to_notes {
+        if let Err(e) = notes::append_answer(ctx.library, &answer) {
+            answer.notices.push(format!(
+                "Warning: the answer was not saved to the notes: {e}"
+            ));
+        }
+    }
+    Ok(answer)
+}
+
+/// Asks `question` of every document in scope (`opts.documents`, else the whole library), each
+/// from its own passage and checkpoint. Documents that cannot answer (not indexed, not read yet,
+/// no matching passage, damaged files) are listed as skipped; model errors and cancelling stop.
+pub fn ask_each(
+    ctx: &QaContext<'_>,
+    question: &str,
+    opts: &AskOptions,
+    on_event: &mut dyn FnMut(AskEvent<'_>) -> bool,
+) -> Result<Vec<DocumentAnswer>, QaError> {
+    let records = match &opts.documents {
+        Some(ids) => ids
+            .iter()
+            .map(|id| ctx.library.document(id))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => ctx.library.documents()?,
+    };
+    let mut results = Vec::with_capacity(records.len());
+    for record in records {
+        let document = DocumentRef::of(&record);
+        let reason = if let Some(failure) = record.failure() {
+            Some(format!("failed to ingest: {failure}"))
+        } else if !record.is_indexed() {
+            Some("not indexed yet".to_string())
+        } else {
+            None
+        };
+        let outcome = match reason {
+            Some(reason) => DocumentAnswerOutcome::Skipped { reason },
+            None => {
+                let per_document = AskOptions {
+                    documents: Some(vec![record.id.clone()]),
+                    fallback_to_whole: false,
+                    ..opts.clone()
+                };
+                match ask(ctx, question, &per_document, on_event) {
+                    Ok(answer) => DocumentAnswerOutcome::Answered {
+                        answer: Box::new(answer),
+                    },
+                    Err(
+                        e @ (QaError::NoMatch { .. }
+                        | QaError::NotReadYet { .. }
+                        | QaError::BadPage { .. }
+                        | QaError::Library(_)),
+                    ) => DocumentAnswerOutcome::Skipped {
+                        reason: e.to_string(),
+                    },
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        if let DocumentAnswerOutcome::Skipped { reason } = &outcome {
+            if !on_event(AskEvent::Skipped {
+                document: &document,
+                reason,
+            }) {
+                return Err(QaError::Cancelled);
+            }
+        }
+        results.push(DocumentAnswer { document, outcome });
+    }
+    Ok(results)
+}
+
+/// The documents a question may use.
+struct Scope {
+    /// Ids for the search filter; `None`: the whole library.
+    filter: Option<Vec<String>>,
+    /// The single document in scope, if there is exactly one.
+    only: Option<String>,
+}
+
+fn scope_ids(library: &crate::Library, opts: &AskOptions) -> Result<Scope, QaError> {
+    let indexed: Vec<String> = match &opts.documents {
+        Some(ids) => {
+            let mut kept = Vec::new();
+            for id in ids {
+                if library.document(id)?.is_indexed() {
+                    kept.push(id.clone());
+                }
+            }
+            kept
+        }
+        None => library
+            .documents()?
+            .into_iter()
+            .filter(|d| d.is_indexed())
+            .map(|d| d.id)
+            .collect(),
+    };
+    if indexed.is_empty() {
+        return Err(QaError::NoDocuments(match &opts.documents {
+            Some(_) => " among the documents named (not indexed or failed)".into(),
+            None => " in the library".into(),
+        }));
+    }
+    Ok(Scope {
+        only: (indexed.len() == 1).then(|| indexed[0].clone()),
+        filter: opts.documents.as_ref().map(|_| indexed),
+    })
+}
+
+/// Documents loaded for this question, with what of each is visible.
+#[derive(Default)]
+struct DocumentCache {
+    docs: HashMap<String, (LoadedDocument, Result<Visible, String>)>,
+}
+
+impl DocumentCache {
+    fn get(
+        &mut self,
+        ctx: &QaContext<'_>,
+        id: &str,
+        as_of_page: Option<u32>,
+    ) -> Result<(&LoadedDocument, VisibleResult), QaError> {
+        if !self.docs.contains_key(id) {
+            let doc = LoadedDocument::load(ctx.library, id)?;
+            let visible = match visible_part(ctx.library, ctx.model.fingerprint(), &doc, as_of_page)
+            {
+                Ok(v) => Ok(v),
+                // Kept as a message: the error is raised only if this document must answer.
+                Err(e @ (QaError::NotReadYet { .. } | QaError::BadPage { .. })) => {
+                    Err(e.to_string())
+                }
+                Err(e) => return Err(e),
+            };
+            self.docs.insert(id.to_string(), (doc, visible));
+        }
+        let (doc, visible) = &self.docs[id];
+        Ok((
+            doc,
+            VisibleResult {
+                visible: visible.clone(),
+                title: doc.record.title.clone(),
+                as_of_page,
+            },
+        ))
+    }
+}
+
+/// A document's visible part, or the reason it has none (re-raised as the right error).
+struct VisibleResult {
+    visible: Result<Visible, String>,
+    title: String,
+    as_of_page: Option<u32>,
+}
+
+impl VisibleResult {
+    fn into_result(self) -> Result<Visible, QaError> {
+        match self.visible {
+            Ok(v) => Ok(v),
+            Err(_) if self.as_of_page == Some(0) => Err(QaError::BadPage {
+                title: self.title,
+                page: 0,
+            }),
+            Err(_) => Err(QaError::NotReadYet { title: self.title }),
+        }
+    }
+}
+
+/// Hits at first; more if none of them is in the visible text.
+const FIRST_HITS: usize = 32;
+const MORE_HITS: usize = 512;
+
+/// The visible passages for `terms`, best first: the first has role `Read`.
+fn find_evidence(
+    ctx: &QaContext<'_>,
+    terms: &[String],
+    scope: &Scope,
+    opts: &AskOptions,
+    docs: &mut DocumentCache,
+) -> Result<Vec<Evidence>, QaError> {
+    let query = terms.join(" OR ");
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted = opts.passages.max(1);
+    for limit in [FIRST_HITS, MORE_HITS] {
+        let hits = ctx.library.search(&query, limit, scope.filter.as_deref())?;
+        let mut evidence: Vec<Evidence> = Vec::new();
+        for hit in &hits {
+            let (doc, visible) = docs.get(ctx, &hit.document_id, opts.as_of_page)?;
+            let Ok(visible) = visible.visible else {
+                continue;
+            };
+            let role = if evidence.is_empty() {
+                EvidenceRole::Read
+            } else {
+                EvidenceRole::AlsoMatched
+            };
+            if let Some(e) = evidence_from_hit(
+                hit,
+                doc,
+                visible.end_byte,
+                opts.within_bytes.as_ref(),
+                terms,
+                role,
+            ) {
+                evidence.push(e);
+                if evidence.len() == wanted {
+                    break;
+                }
+            }
+        }
+        if !evidence.is_empty() || hits.len() < limit {
+            return Ok(evidence);
+        }
+    }
+    Ok(Vec::new())
+}
+
+fn no_match(question: &str, doc: &LoadedDocument, opts: &AskOptions) -> QaError {
+    let mut scope = format!(" in {}", doc.record.title);
+    if let Some(page) = opts.as_of_page {
+        scope.push_str(&format!(" up to page {page}"));
+    }
+    QaError::NoMatch {
+        question: question.to_string(),
+        scope,
+    }
+}
+
+/// Generates from `state`, streaming text to `on_event`; the time of the first piece of text.
+pub(crate) fn run_generation(
+    ctx: &QaContext<'_>,
+    state: &mut engine::State,
+    logits: Vec<f32>,
+    prompt: &Prompt,
+    sampler: &SamplerConfig,
+    started: Instant,
+    on_event: &mut dyn FnMut(AskEvent<'_>) -> bool,
+) -> Result<(Generation, Option<f64>), QaError> {
+    let mut cfg = sampler.clone();
+    for stop in &prompt.stop {
+        if !cfg.stop.contains(stop) {
+            cfg.stop.push(stop.clone());
+        }
+    }
+    let mut first_text_ms = None;
+    // Leading whitespace after the cue ("Answer: ...") is not answer text yet.
+    let mut seen_text = false;
+    let generation = engine::generate(
+        ctx.model,
+        ctx.tokenizer,
+        state,
+        logits,
+        &cfg,
+        &mut |piece: &str| {
+            let piece = if seen_text { piece } else { piece.trim_start() };
+            if piece.is_empty() {
+                return true;
+            }
+            seen_text = true;
+            first_text_ms.get_or_insert_with(|| ms_since(started));
+            on_event(AskEvent::Text(piece))
+        },
+    )?;
+    if generation.stop_reason == engine::StopReason::Cancelled {
+        return Err(QaError::Cancelled);
+    }
+    Ok((generation, first_text_ms))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn provenance(
+    ctx: &QaContext<'_>,
+    mode: Mode,
+    fork: &Fork,
+    lead_in: Option<TextSpan>,
+    material: Option<TextSpan>,
+    prompt_tokens: u64,
+    generation: &Generation,
+    visible: &Visible,
+    sampler: &SamplerConfig,
+    timing: Timing,
+) -> Provenance {
+    let reread_tokens =
+        lead_in.as_ref().map_or(0, |s| s.tokens) + material.as_ref().map_or(0, |s| s.tokens);
+    Provenance {
+        model: ctx.model.info().name.clone(),
+        model_fingerprint: ctx.model.fingerprint().0.clone(),
+        family: ctx.family,
+        mode,
+        checkpoint: fork.checkpoint.clone(),
+        lead_in,
+        material,
+        reread_tokens,
+        prompt_tokens,
+        generated_tokens: generation.tokens.len() as u64,
+        stop_reason: generation.stop_reason,
+        as_of_page: visible.as_of_page,
+        visible_until_byte: visible.end_byte,
+        reading: visible.reading.clone(),
+        seed: sampler.seed,
+        warnings: fork.warnings.clone(),
+        timing,
+    }
+}
+
+/// Milliseconds since `t`.
+pub(crate) fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}

@@ -1,0 +1,356 @@
+//! The ask benchmark: time to the first answer token on synthetic documents of very different
+//! lengths, read with the same model and checkpoint spacing. Because an answer starts from the
+//! nearest checkpoint, the time must not grow with the document (issue: ratio ≤ 1.2 between a
+//! 10K-token and a 1M-token document). Run by `ingest/examples/bench_ask.rs`
+//! (`scripts/bench_ask.sh`).
+
+use super::ask::{ask, AskOptions};
+use super::error::QaError;
+use super::QaContext;
+use crate::pipeline::{run, IngestOptions};
+use crate::Library;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+/// A fact planted in a synthetic document, and the question that finds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Needle {
+    /// The question.
+    pub question: String,
+    /// The sentence planted.
+    pub sentence: String,
+    /// Page it is on.
+    pub page: u32,
+}
+
+/// Filler prose with planted needles; pages separated by form feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntheticDocument {
+    /// The text.
+    pub text: String,
+    /// The needles, in document order.
+    pub needles: Vec<Needle>,
+}
+
+#[rustfmt::skip]
+const FILLER: &[&str] = &[
+    "the", "harbor", "keeper", "walked", "along", "the", "quay", "in", "morning", "light",
+    "and", "a", "ship", "came", "slowly", "past", "rocks", "while", "gulls", "called", "over",
+    "grey", "water", "old", "men", "mended", "nets", "beside", "boats", "they", "spoke", "of",
+    "weather", "tides", "fish", "prices", "winter", "storms", "that", "had", "broken",
+    "fences", "near", "village", "school", "children", "ran", "down", "lane", "toward",
+    "market", "where", "bread", "was", "sold", "with", "apples", "cheese", "rope", "lamp",
+    "oil", "letters", "arrived", "from", "city", "by", "coach", "each", "week", "clerk",
+    "read", "them", "aloud", "to", "those", "who", "could", "not", "tavern", "fire", "burned",
+    "late", "evening", "songs", "about", "sailors", "far", "away", "lighthouse", "turned",
+    "its", "beam", "across", "bay", "fog", "rolled", "cold", "wind", "rain", "on", "roofs",
+    "stone", "walls", "gardens", "grew", "beans", "onions", "potatoes", "church", "bell",
+    "rang", "noon", "fishermen", "returned", "their", "catch", "counted", "salted", "stored",
+    "barrels", "cellar", "under", "mill", "river", "ran", "fast", "after", "spring", "thaw",
+    "bridge", "carts", "horses", "farmers", "brought", "wool", "grain",
+];
+
+const NEEDLE_OBJECTS: &[&str] = &[
+    "zephyrine compass",
+    "marrowlock ledger",
+    "quintessa lantern",
+    "brindlecap deed",
+];
+const NEEDLE_PLACES: &[&str] = &[
+    "tin box beneath the chapel floor",
+    "hollow beam of the boathouse",
+    "locked drawer of the pilot's desk",
+    "oilskin pouch behind the bakery oven",
+];
+
+/// SplitMix64: a small seeded generator, enough for reproducible filler.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Words of filler per page.
+const WORDS_PER_PAGE: usize = 350;
+
+/// A reproducible document of about `words` words, with four needles at 20, 45, 70 and 95 % of
+/// its length.
+pub fn synthetic_document(words: usize, seed: u64) -> SyntheticDocument {
+    let mut rng = Rng(seed);
+    let needle_at: Vec<usize> = [0.20, 0.45, 0.70, 0.95]
+        .iter()
+        .map(|f| (words as f64 * f) as usize)
+        .collect();
+    let mut text = String::with_capacity(words * 7);
+    let mut needles = Vec::new();
+    let mut page = 1u32;
+    let mut written = 0usize;
+    let mut page_words = 0usize;
+    while written < words {
+        // A paragraph of 3–6 sentences of 8–19 words.
+        for _ in 0..3 + rng.below(4) {
+            let len = 8 + rng.below(12);
+            for k in 0..len {
+                let w = FILLER[rng.below(FILLER.len())];
+                if k == 0 {
+                    let mut c = w.chars();
+                    if let Some(first) = c.next() {
+                        text.extend(first.to_uppercase());
+                        text.push_str(c.as_str());
+                    }
+                } else {
+                    text.push(' ');
+                    text.push_str(w);
+                }
+            }
+            text.push_str(". ");
+            written += len;
+            page_words += len;
+            let i = needles.len();
+            if needle_at.get(i).is_some_and(|&at| at <= written) {
+                let object = NEEDLE_OBJECTS[i];
+                let sentence = format!("The {object} was hidden in the {}.", NEEDLE_PLACES[i]);
+                text.push_str(&sentence);
+                text.push(' ');
+                needles.push(Needle {
+                    question: format!("Where was the {object} hidden?"),
+                    sentence,
+                    page,
+                });
+            }
+        }
+        text.push_str("\n\n");
+        if page_words >= WORDS_PER_PAGE {
+            text.push('\x0c');
+            page += 1;
+            page_words = 0;
+        }
+    }
+    SyntheticDocument { text, needles }
+}
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct AskBenchOptions {
+    /// Document sizes, in tokens (approximate).
+    pub document_tokens: Vec<u64>,
+    /// Folder for the documents and libraries (reused between runs: unchanged documents are
+    /// not read again).
+    pub work_dir: PathBuf,
+    /// Chunking and checkpoint spacing (the same for every size).
+    pub ingest: IngestOptions,
+    /// Times each needle question is asked.
+    pub repeats: usize,
+    /// Answer length.
+    pub answer_tokens: usize,
+}
+
+/// One document size's measurements.
+#[derive(Debug, Clone, Serialize)]
+pub struct AskBenchRow {
+    /// Tokens in the document.
+    pub document_tokens: u64,
+    /// Chunks in the document.
+    pub chunks: u32,
+    /// Seconds spent ingesting in this run (0 when the library was already there).
+    pub ingest_s: f64,
+    /// Questions asked (needles × repeats).
+    pub questions: usize,
+    /// Median time to the first answer text, milliseconds.
+    pub first_token_ms_median: f64,
+    /// Slowest time to the first answer text.
+    pub first_token_ms_max: f64,
+    /// Median time until the prompt was fed (retrieval + checkpoint + re-read + prompt).
+    pub prompt_ready_ms_median: f64,
+    /// Most document tokens re-read for one answer.
+    pub reread_tokens_max: u64,
+    /// Whether every answer's evidence cited the needle's page.
+    pub cited_needle_pages: bool,
+}
+
+/// The benchmark's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct AskBenchReport {
+    /// Model label.
+    pub model: String,
+    /// Chunk size asked for.
+    pub target_chunk_tokens: usize,
+    /// Checkpoint spacing in chunks.
+    pub checkpoint_every_chunks: usize,
+    /// One row per document size, in the order asked.
+    pub rows: Vec<AskBenchRow>,
+    /// Median time to first token of the largest document over that of the smallest.
+    pub ratio_largest_to_smallest: f64,
+}
+
+/// Runs the benchmark; `on_status` receives a line per step.
+pub fn run_ask_bench(
+    model: &engine::Model,
+    tokenizer: &engine::Tokenizer,
+    opts: &AskBenchOptions,
+    on_status: &mut dyn FnMut(&str),
+) -> Result<AskBenchReport, QaError> {
+    std::fs::create_dir_all(&opts.work_dir)
+        .map_err(|e| crate::IngestError::io(&opts.work_dir, e))?;
+    let tokens_per_word = tokens_per_word(tokenizer)?;
+    let mut rows = Vec::new();
+    for &target in &opts.document_tokens {
+        let words = (target as f64 / tokens_per_word) as usize;
+        let doc = synthetic_document(words.max(200), 7);
+        let path = opts.work_dir.join(format!("synthetic-{target}.txt"));
+        write_if_changed(&path, &doc.text)?;
+        let library_dir = opts.work_dir.join(format!("library-{target}"));
+        on_status(&format!("ingesting {} ({target} tokens)", path.display()));
+        let began = Instant::now();
+        let id = ingest_one(&library_dir, &path, model, tokenizer, &opts.ingest)?;
+        let ingest_s = began.elapsed().as_secs_f64();
+        let library = Library::open(&library_dir)?;
+        let record = library.document(&id)?;
+        let ctx = QaContext::new(&library, model, tokenizer);
+        let ask_opts = AskOptions {
+            documents: Some(vec![id.clone()]),
+            save_to_notes: false,
+            sampler: engine::SamplerConfig {
+                max_tokens: opts.answer_tokens,
+                ..super::ask::answer_sampler()
+            },
+            ..AskOptions::default()
+        };
+        let mut first = Vec::new();
+        let mut ready = Vec::new();
+        let mut reread_max = 0;
+        let mut cited = true;
+        for _ in 0..opts.repeats.max(1) {
+            for needle in &doc.needles {
+                let answer = ask(&ctx, &needle.question, &ask_opts, &mut |_| true)?;
+                let t = answer.provenance.timing;
+                first.push(t.first_text_ms.unwrap_or(t.total_ms));
+                ready.push(t.prompt_ready_ms);
+                reread_max = reread_max.max(answer.provenance.reread_tokens);
+                cited &= answer
+                    .evidence
+                    .first()
+                    .is_some_and(|e| e.pages.0 <= needle.page && needle.page <= e.pages.1);
+            }
+        }
+        let row = AskBenchRow {
+            document_tokens: record.token_count,
+            chunks: record.chunk_count,
+            ingest_s,
+            questions: first.len(),
+            first_token_ms_median: median(&first),
+            first_token_ms_max: first.iter().copied().fold(0.0, f64::max),
+            prompt_ready_ms_median: median(&ready),
+            reread_tokens_max: reread_max,
+            cited_needle_pages: cited,
+        };
+        on_status(&format!(
+            "{} tokens: first answer token after {:.1} ms (median of {}), max re-read {} tokens",
+            row.document_tokens, row.first_token_ms_median, row.questions, row.reread_tokens_max
+        ));
+        rows.push(row);
+    }
+    let ratio = match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) if a.first_token_ms_median > 0.0 => {
+            b.first_token_ms_median / a.first_token_ms_median
+        }
+        _ => 1.0,
+    };
+    Ok(AskBenchReport {
+        model: model.info().label(),
+        target_chunk_tokens: opts.ingest.target_chunk_tokens,
+        checkpoint_every_chunks: opts.ingest.checkpoint_every_chunks,
+        rows,
+        ratio_largest_to_smallest: ratio,
+    })
+}
+
+fn tokens_per_word(tokenizer: &engine::Tokenizer) -> Result<f64, QaError> {
+    let sample = synthetic_document(2_000, 1);
+    let tokens = tokenizer
+        .encode(&sample.text)
+        .map_err(|e| QaError::Tokenizer(e.to_string()))?;
+    let words = sample.text.split_whitespace().count().max(1);
+    Ok((tokens.len() as f64 / words as f64).max(0.1))
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<(), QaError> {
+    if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    crate::atomic_file::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Ingests `path` into the library at `dir` (skipped when unchanged); the document id.
+fn ingest_one(
+    dir: &Path,
+    path: &Path,
+    model: &engine::Model,
+    tokenizer: &engine::Tokenizer,
+    options: &IngestOptions,
+) -> Result<String, QaError> {
+    let mut writer = Library::open_writer(dir)?;
+    let cancel = AtomicBool::new(false);
+    let summary = run(
+        &[path.to_path_buf()],
+        &mut writer,
+        model,
+        tokenizer,
+        options,
+        &mut |_| {},
+        &cancel,
+    )?;
+    let outcome = summary
+        .files
+        .first()
+        .ok_or_else(|| QaError::NoDocuments(format!(": {} was not ingested", path.display())))?;
+    outcome.document_id.clone().ok_or_else(|| {
+        QaError::NoDocuments(format!(
+            ": {} failed: {}",
+            path.display(),
+            outcome.reason.as_deref().unwrap_or("unknown reason")
+        ))
+    })
+}
+
+fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_documents_are_reproducible_with_four_needles() {
+        let a = synthetic_document(5_000, 7);
+        assert_eq!(a, synthetic_document(5_000, 7));
+        assert_eq!(a.needles.len(), 4);
+        let pages = a.text.matches('\x0c').count() as u32 + 1;
+        for n in &a.needles {
+            assert!(a.text.contains(&n.sentence));
+            assert!(n.page >= 1 && n.page <= pages);
+            // The needle is on the page it claims.
+            let page_text = a.text.split('\x0c').nth(n.page as usize - 1).unwrap();
+            assert!(page_text.contains(&n.sentence), "{n:?}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! From a stored checkpoint to a private state at a position in a document. The checkpoint is
+//! read and decoded into a new `State` value (a fork): whatever is fed afterwards changes only
+//! that value, never a file and never another question's state.
+
+use super::error::QaError;
+use super::prompt::prepare_material;
+use super::provenance::{CheckpointRef, TextSpan};
+use super::QaContext;
+use crate::chunk::{page_at_byte, Chunk};
+use crate::document::DocumentRecord;
+use crate::library::chunk_tokens;
+use std::ops::Range;
+
+/// A document's record, text and chunks, loaded once per question or summary.
+#[derive(Debug, Clone)]
+pub struct LoadedDocument {
+    /// The record.
+    pub record: DocumentRecord,
+    /// The extracted text (byte ranges refer to it).
+    pub text: String,
+    /// The chunks, in order.
+    pub chunks: Vec<Chunk>,
+}
+
+impl LoadedDocument {
+    /// Loads document `id` from the library.
+    pub fn load(library: &crate::Library, id: &str) -> Result<LoadedDocument, QaError> {
+        let record = library.document(id)?;
+        let text = library.document_text(id)?;
+        let chunks = library.chunks(id)?;
+        Ok(LoadedDocument {
+            record,
+            text,
+            chunks,
+        })
+    }
+
+    /// Pages of the visible text in `range` (first and last non-blank byte); (0, 0) if blank.
+    pub fn pages_of(&self, range: &Range<u64>) -> (u32, u32) {
+        let start = floor_boundary(&self.text, range.start as usize);
+        let end = floor_boundary(&self.text, range.end as usize).max(start);
+        let slice = &self.text[start..end];
+        let trimmed = slice.trim_start();
+        if trimmed.trim_end().is_empty() {
+            return (0, 0);
+        }
+        let first = start + (slice.len() - trimmed.len());
+        let last = start + slice.trim_end().len() - 1;
+        let pages = &self.record.pages;
+        let first_page = page_at_byte(pages, first as u64).unwrap_or(1);
+        let last_page = page_at_byte(pages, last as u64).unwrap_or(first_page);
+        (first_page, last_page.max(first_page))
+    }
+}
+
+/// The largest char boundary of `text` at or below `at` (clamped to the text's length).
+pub fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// A state forked from the nearest usable checkpoint at or before a position.
+#[derive(Debug, Clone)]
+pub struct Fork {
+    /// The private state.
+    pub state: engine::State,
+    /// The checkpoint it came from; `None`: a fresh state at the document's start.
+    pub checkpoint: Option<CheckpointRef>,
+    /// Byte offset where the state stands.
+    pub byte_offset: u64,
+    /// Damaged checkpoints passed over.
+    pub warnings: Vec<String>,
+}
+
+/// Forks the state of the nearest usable checkpoint whose position is at or before byte
+/// `byte` of the document (a fresh state at byte 0 if there is none).
+pub fn fork_at_or_before_byte(
+    ctx: &QaContext<'_>,
+    doc: &LoadedDocument,
+    byte: u64,
+) -> Result<Fork, QaError> {
+    // Checkpoints stand at chunk ends: the usable ones cover at most the chunks that end by `byte`.
+    let chunks_before = doc.chunks.partition_point(|c| c.byte_end <= byte) as u32;
+    let start = ctx
+        .library
+        .start_point(&doc.record.id, ctx.model, chunks_before)?;
+    let byte_offset = start
+        .checkpoint
+        .as_ref()
+        .map_or(0, |c| c.header.byte_offset);
+    Ok(Fork {
+        state: start.state,
+        checkpoint: start.checkpoint.as_ref().map(CheckpointRef::of),
+        byte_offset,
+        warnings: start.warnings,
+    })
+}
+
+/// Feeds the document text in `range` to `state`, chunk by chunk (cancellable between chunks).
+/// Whole chunks are tokenized exactly as ingestion did; `as_material` prepares the text for the
+/// prompt family (chat families get blank lines collapsed) instead of feeding it verbatim.
+pub fn read_text_span(
+    ctx: &QaContext<'_>,
+    doc: &LoadedDocument,
+    state: &mut engine::State,
+    range: Range<u64>,
+    as_material: bool,
+) -> Result<TextSpan, QaError> {
+    let mut tokens_fed = 0u64;
+    for chunk in &doc.chunks {
+        let start = chunk.byte_start.max(range.start);
+        let end = chunk.byte_end.min(range.end);
+        if start >= end {
+            continue;
+        }
+        ctx.check_cancel()?;
+        let whole_chunk = start == chunk.byte_start && end == chunk.byte_end;
+        let tokens = if whole_chunk && !as_material {
+            chunk_tokens(ctx.tokenizer, &doc.text, chunk)?
+        } else {
+            let s = floor_boundary(&doc.text, start as usize);
+            let e = floor_boundary(&doc.text, end as usize);
+            let body = &doc.text[s..e];
+            let body = if as_material {
+                prepare_material(ctx.family, body)
+            } else {
+                body.into()
+            };
+            ctx.tokenizer
+                .encode(&body)
+                .map_err(|e| QaError::Tokenizer(e.to_string()))?
+        };
+        if !tokens.is_empty() {
+            ctx.model.read(&tokens, state)?;
+            tokens_fed += tokens.len() as u64;
+        }
+    }
+    let pages = if range.start < range.end {
+        doc.pages_of(&range)
+    } else {
+        (0, 0)
+    };
+    Ok(TextSpan {
+        byte_range: range,
+        pages,
+        tokens: tokens_fed,
+    })
+}
+
+/// Feeds prompt text without asking for logits; returns the tokens fed.
+pub fn read_prompt(
+    ctx: &QaContext<'_>,
+    state: &mut engine::State,
+    text: &str,
+) -> Result<u64, QaError> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let tokens = ctx
+        .tokenizer
+        .encode(text)
+        .map_err(|e| QaError::Tokenizer(e.to_string()))?;
+    if !tokens.is_empty() {
+        ctx.model.read(&tokens, state)?;
+    }
+    Ok(tokens.len() as u64)
+}
+
+/// Feeds the answer cue and returns the logits after it, with the tokens fed.
+pub fn forward_cue(
+    ctx: &QaContext<'_>,
+    state: &mut engine::State,
+    cue: &str,
+) -> Result<(Vec<f32>, u64), QaError> {
+    let tokens = ctx
+        .tokenizer
+        .encode(cue)
+        .map_err(|e| QaError::Tokenizer(e.to_string()))?;
+    if tokens.is_empty() {
+        return Err(QaError::Tokenizer(format!(
+            "the answer cue {cue:?} encodes to no tokens"
+        )));
+    }
+    let logits = ctx.model.forward(&tokens, state)?;
+    Ok((logits, tokens.len() as u64))
+}

@@ -1,0 +1,268 @@
+//! Per-section summaries. Each is generated from the nearest checkpoint at or before the
+//! section's start: the text from the checkpoint to the section start is read first (so the state
+//! stands at the section's start), then the instruction, then the section, then the cue. Each
+//! summary is stored in the document's notes as soon as it is done, with its title, pages and
+//! provenance; stored summaries are reused unless `refresh` is set.
+
+use super::ask::{ms_since, run_generation, AskEvent};
+use super::error::QaError;
+use super::fork::{
+    fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, LoadedDocument,
+};
+use super::notes;
+use super::prompt::{summary_prompt, PROMPT_VERSION};
+use super::provenance::{DocumentRef, Mode, Provenance, Timing};
+use super::retrieve::visible_part;
+use super::sections::{sections_of, Section};
+use super::{now_unix_s, QaContext};
+use engine::SamplerConfig;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// A stored summary of one section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionSummary {
+    /// The section (title, kind, byte range, pages, chunks).
+    pub section: Section,
+    /// The summary text (trimmed).
+    pub text: String,
+    /// The document.
+    pub document_id: String,
+    /// Digest of the document version summarised.
+    pub document_digest: String,
+    /// Version of the prompt templates used.
+    pub prompt_version: u32,
+    /// How the state was obtained.
+    pub provenance: Provenance,
+    /// When it was written (seconds since 1970).
+    pub created_at_unix_s: u64,
+}
+
+impl SectionSummary {
+    /// Whether this summary was made for `section` of this document version with this model
+    /// and template (so it can be reused).
+    pub fn matches(
+        &self,
+        section: &Section,
+        digest: &str,
+        fingerprint: &str,
+        family: super::PromptFamily,
+    ) -> bool {
+        self.document_digest == digest
+            && self.provenance.model_fingerprint == fingerprint
+            && self.provenance.family == family
+            && self.prompt_version == PROMPT_VERSION
+            && self.section.byte_range == section.byte_range
+            && self.section.title == section.title
+    }
+}
+
+/// How to summarise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryOptions {
+    /// Regenerate summaries that are already stored.
+    pub refresh: bool,
+    /// Only this section (index), e.g. the TUI's "regenerate this one".
+    pub only_section: Option<u32>,
+    /// Sampling; the template's stop strings are added.
+    pub sampler: SamplerConfig,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        SummaryOptions {
+            refresh: false,
+            only_section: None,
+            sampler: SamplerConfig {
+                temperature: 1.0,
+                top_p: 0.3,
+                max_tokens: 120,
+                ..SamplerConfig::default()
+            },
+        }
+    }
+}
+
+/// What happens during [`summarize`]. The callback returns false to cancel.
+#[derive(Debug, Clone, Copy)]
+pub enum SummaryEvent<'a> {
+    /// The sections found (before any work).
+    Sections(&'a [Section]),
+    /// Generation of a section's summary begins.
+    Started(&'a Section),
+    /// A piece of the current summary.
+    Text(&'a str),
+    /// A section's summary is ready (`reused`: taken from the notes).
+    Finished {
+        /// The summary.
+        summary: &'a SectionSummary,
+        /// It was stored already and not regenerated.
+        reused: bool,
+    },
+}
+
+/// The outcome of [`summarize`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryReport {
+    /// The document.
+    pub document: DocumentRef,
+    /// Summaries in section order (only sections asked for and already read).
+    pub summaries: Vec<SectionSummary>,
+    /// Summaries generated now.
+    pub generated: usize,
+    /// Summaries reused from the notes.
+    pub reused: usize,
+    /// Sections not summarised because the model has not read them yet.
+    pub pending: Vec<Section>,
+    /// Things the reader must know.
+    pub notices: Vec<String>,
+}
+
+/// Summarises the sections of document `id` (see the module doc).
+pub fn summarize(
+    ctx: &QaContext<'_>,
+    id: &str,
+    opts: &SummaryOptions,
+    on_event: &mut dyn FnMut(SummaryEvent<'_>) -> bool,
+) -> Result<SummaryReport, QaError> {
+    let doc = LoadedDocument::load(ctx.library, id)?;
+    let visible = visible_part(ctx.library, ctx.model.fingerprint(), &doc, None)?;
+    let sections = sections_of(ctx.library, ctx.model.fingerprint(), &doc)?;
+    if !on_event(SummaryEvent::Sections(&sections)) {
+        return Err(QaError::Cancelled);
+    }
+    let stored = notes::load_notes(ctx.library, id)?.summaries;
+    let fingerprint = &ctx.model.fingerprint().0;
+    let mut report = SummaryReport {
+        document: DocumentRef::of(&doc.record),
+        summaries: Vec::new(),
+        generated: 0,
+        reused: 0,
+        pending: Vec::new(),
+        notices: visible.notices.clone(),
+    };
+    for section in &sections {
+        if opts.only_section.is_some_and(|i| i != section.index) {
+            continue;
+        }
+        if section.byte_range.end > visible.end_byte {
+            report.pending.push(section.clone());
+            continue;
+        }
+        let existing = stored
+            .iter()
+            .find(|s| s.matches(section, &doc.record.digest, fingerprint, ctx.family));
+        if let (Some(found), false) = (existing, opts.refresh) {
+            if !on_event(SummaryEvent::Finished {
+                summary: found,
+                reused: true,
+            }) {
+                return Err(QaError::Cancelled);
+            }
+            report.summaries.push(found.clone());
+            report.reused += 1;
+            continue;
+        }
+        if !on_event(SummaryEvent::Started(section)) {
+            return Err(QaError::Cancelled);
+        }
+        let summary = summarize_section(ctx, &doc, section, &visible, opts, on_event)?;
+        // Stored at once: an interrupted run keeps what it finished.
+        if let Err(e) = notes::store_summary(ctx.library, &summary) {
+            report.notices.push(format!(
+                "Warning: a summary was not saved to the notes: {e}"
+            ));
+        }
+        if !on_event(SummaryEvent::Finished {
+            summary: &summary,
+            reused: false,
+        }) {
+            return Err(QaError::Cancelled);
+        }
+        report.summaries.push(summary);
+        report.generated += 1;
+    }
+    if !report.pending.is_empty() {
+        report.notices.push(format!(
+            "{} section(s) not summarised yet: the model has not read them.",
+            report.pending.len()
+        ));
+    }
+    if ctx.model.info().is_demo {
+        report.notices.push(
+            "Summaries by the small bundled demo model: expect weak text; titles and pages are exact."
+                .into(),
+        );
+    }
+    Ok(report)
+}
+
+fn summarize_section(
+    ctx: &QaContext<'_>,
+    doc: &LoadedDocument,
+    section: &Section,
+    visible: &super::retrieve::Visible,
+    opts: &SummaryOptions,
+    on_event: &mut dyn FnMut(SummaryEvent<'_>) -> bool,
+) -> Result<SectionSummary, QaError> {
+    let started = Instant::now();
+    let fork = fork_at_or_before_byte(ctx, doc, section.byte_range.start)?;
+    let mut state = fork.state.clone();
+    let lead_in = read_text_span(
+        ctx,
+        doc,
+        &mut state,
+        fork.byte_offset..section.byte_range.start,
+        false,
+    )?;
+    let prompt = summary_prompt(ctx.family, &section.title, &doc.record.title);
+    let before = read_prompt(ctx, &mut state, &prompt.before)?;
+    let material = read_text_span(ctx, doc, &mut state, section.byte_range.clone(), true)?;
+    let (logits, cue) = forward_cue(ctx, &mut state, &prompt.after)?;
+    let prompt_ready_ms = ms_since(started);
+    let (generation, first_text_ms) = run_generation(
+        ctx,
+        &mut state,
+        logits,
+        &prompt,
+        &opts.sampler,
+        started,
+        &mut |event| match event {
+            AskEvent::Text(piece) => on_event(SummaryEvent::Text(piece)),
+            _ => true,
+        },
+    )?;
+    let provenance = Provenance {
+        model: ctx.model.info().name.clone(),
+        model_fingerprint: ctx.model.fingerprint().0.clone(),
+        family: ctx.family,
+        mode: Mode::Section,
+        checkpoint: fork.checkpoint.clone(),
+        reread_tokens: lead_in.tokens + material.tokens,
+        lead_in: Some(lead_in),
+        material: Some(material),
+        prompt_tokens: before + cue,
+        generated_tokens: generation.tokens.len() as u64,
+        stop_reason: generation.stop_reason,
+        as_of_page: None,
+        visible_until_byte: visible.end_byte,
+        reading: visible.reading.clone(),
+        seed: opts.sampler.seed,
+        warnings: fork.warnings.clone(),
+        timing: Timing {
+            retrieved_ms: 0.0,
+            prompt_ready_ms,
+            first_text_ms,
+            total_ms: ms_since(started),
+        },
+    };
+    Ok(SectionSummary {
+        section: section.clone(),
+        text: generation.text.trim().to_string(),
+        document_id: doc.record.id.clone(),
+        document_digest: doc.record.digest.clone(),
+        prompt_version: PROMPT_VERSION,
+        provenance,
+        created_at_unix_s: now_unix_s(),
+    })
+}
