@@ -1,0 +1,319 @@
+//! Asking questions of an ingested library with the real demo model: citations point at the
+//! right page, checkpoints are never changed, questions never leak into each other, the text
+//! re-read is bounded by the checkpoint spacing, as-of-page never looks ahead, a document still
+//! being read answers from what was read.
+
+mod qa_support;
+
+use ingest::qa::{ask, ask_each, AskEvent, DocumentAnswerOutcome, EvidenceRole, QaError};
+use qa_support::*;
+
+/// One ingestion of the book serves these checks (reading it is the slow part); asking must
+/// leave every checkpoint file as it was, whatever was asked.
+#[test]
+fn questions_about_a_read_book() {
+    let fx = Fixture::build(&[("book.txt", book())], None);
+    let checkpoints_dir = fx.library_dir.join("checkpoints");
+    let before = digests(&checkpoints_dir);
+    assert!(
+        before.len() > 10,
+        "expected many checkpoints, got {}",
+        before.len()
+    );
+
+    evidence_cites_the_page_the_words_are_on(&fx);
+    tokens_reread_are_bounded_by_spacing_passage_and_prompt(&fx);
+    as_of_page_never_cites_later_pages(&fx);
+    questions_never_leak(&fx);
+
+    assert_eq!(
+        digests(&checkpoints_dir),
+        before,
+        "a checkpoint file changed"
+    );
+}
+
+fn evidence_cites_the_page_the_words_are_on(fx: &Fixture) {
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("book.txt");
+    let mut events = Vec::new();
+    let answer = ask(
+        &ctx,
+        "What did the cannery pay for salt?",
+        &ask_options(id),
+        &mut |e| {
+            events.push(match e {
+                AskEvent::Evidence { evidence, .. } => format!("evidence:{}", evidence.len()),
+                AskEvent::Text(t) => format!("text:{t}"),
+                AskEvent::Skipped { .. } => "skipped".into(),
+            });
+            true
+        },
+    )
+    .unwrap();
+    let best = &answer.evidence[0];
+    assert_eq!(best.role, EvidenceRole::Read);
+    assert_eq!(best.document_id, id);
+    assert!(
+        best.pages.0 <= 9 && 9 <= best.pages.1,
+        "cited {:?}",
+        best.pages
+    );
+    let snippet = best.snippet.as_ref().expect("snippet");
+    let marked: Vec<String> = snippet
+        .highlights
+        .iter()
+        .map(|r| snippet.text[r.clone()].to_lowercase())
+        .collect();
+    assert!(
+        marked.iter().any(|w| w == "cannery" || w == "salt"),
+        "{marked:?}"
+    );
+    // Evidence is announced before any answer text, and the streamed text is the answer.
+    assert!(events[0].starts_with("evidence:"), "{events:?}");
+    let streamed: String = events[1..]
+        .iter()
+        .map(|e| e.trim_start_matches("text:"))
+        .collect();
+    assert_eq!(streamed.trim(), answer.text);
+    // The state came from a checkpoint at or before the passage.
+    let ckpt = answer.provenance.checkpoint.as_ref().expect("a checkpoint");
+    assert!(ckpt.chunks_read <= best.chunk_index);
+    assert!(answer.provenance.reading.complete);
+    assert!(answer.notices.iter().any(|n| n.contains("demo model")));
+    // The answer is in the document's notes.
+    let notes = ingest::qa::load_notes(&library, id).unwrap();
+    assert_eq!(notes.answers.last().unwrap().question, answer.question);
+}
+
+fn questions_never_leak(fx: &Fixture) {
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("book.txt");
+    let opts = ask_options(id);
+    let q = "Where was the brass astrolabe buried?";
+    let first = ask(&ctx, q, &opts, &mut |_| true).unwrap();
+    let others = [
+        "What did the cannery pay for salt?",
+        "Who repaired the cupola of the beacon?",
+        "Who found the astrolabe near the weir?",
+        "What happened in the market square?",
+    ];
+    for (i, other) in others.iter().enumerate() {
+        let mut o = opts.clone();
+        o.sampler.seed = 100 + i as u64;
+        o.whole = i % 2 == 1;
+        o.as_of_page = (i == 2).then_some(10);
+        ask(&ctx, other, &o, &mut |_| true).unwrap();
+    }
+    let again = ask(&ctx, q, &opts, &mut |_| true).unwrap();
+    assert_eq!(again.text, first.text);
+    assert_eq!(again.evidence, first.evidence);
+    assert_eq!(again.provenance.checkpoint, first.provenance.checkpoint);
+    assert_eq!(again.provenance.material, first.provenance.material);
+    assert_eq!(
+        again.provenance.generated_tokens,
+        first.provenance.generated_tokens
+    );
+
+    // Another process (a fresh library handle) gets the same answer too.
+    let library2 = fx.library();
+    let third = ask(&context(&library2), q, &opts, &mut |_| true).unwrap();
+    assert_eq!(third.text, first.text);
+}
+
+fn tokens_reread_are_bounded_by_spacing_passage_and_prompt(fx: &Fixture) {
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("book.txt");
+    let chunks = library.chunks(id).unwrap();
+    let total_tokens: u64 = chunks.iter().map(|c| u64::from(c.token_count)).sum();
+    // The most tokens between two checkpoints.
+    let spacing_tokens: u64 = chunks
+        .windows(CHECKPOINT_EVERY)
+        .map(|w| w.iter().map(|c| u64::from(c.token_count)).sum::<u64>())
+        .max()
+        .unwrap();
+    let (_, tokenizer) = demo();
+    for q in [
+        "Where was the brass astrolabe buried?",
+        "What did the cannery pay for salt?",
+        "Who found the astrolabe near the weir?",
+        "Who repaired the cupola of the beacon?",
+    ] {
+        let a = ask(&ctx, q, &ask_options(id), &mut |_| true).unwrap();
+        let passage = &chunks[a.evidence[0].chunk_index as usize];
+        let p = &a.provenance;
+        // Tokens of the passage itself (the prompt's material ends with it).
+        let passage_tokens = u64::from(passage.token_count);
+        assert!(
+            p.reread_tokens <= spacing_tokens + passage_tokens,
+            "{q}: re-read {} > spacing {spacing_tokens} + passage {passage_tokens}",
+            p.reread_tokens
+        );
+        let ckpt = p.checkpoint.as_ref().expect("checkpoint");
+        assert!(passage.index - ckpt.chunks_read < CHECKPOINT_EVERY as u32);
+        // The prompt is the question twice plus a few words of template.
+        let question_tokens = tokenizer.encode(q).unwrap().len() as u64;
+        assert!(
+            p.prompt_tokens <= 2 * question_tokens + 40,
+            "{q}: prompt {}",
+            p.prompt_tokens
+        );
+        // On a long document that is a small part of it.
+        assert!(
+            (p.reread_tokens + p.prompt_tokens) * 8 < total_tokens,
+            "{q}: fed {} of {total_tokens}",
+            p.reread_tokens + p.prompt_tokens
+        );
+    }
+    // The whole-document state needs no re-reading at all.
+    let mut o = ask_options(id);
+    o.whole = true;
+    let gist = ask(&ctx, "What is this book about?", &o, &mut |_| true).unwrap();
+    assert_eq!(gist.provenance.reread_tokens, 0);
+    assert!(gist
+        .evidence
+        .iter()
+        .all(|e| e.role == EvidenceRole::AlsoMatched));
+}
+
+fn as_of_page_never_cites_later_pages(fx: &Fixture) {
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("book.txt");
+    let q = "Who found the brass astrolabe near the weir?";
+    // Without a limit the best passage is on page 12.
+    let unlimited = ask(&ctx, q, &ask_options(id), &mut |_| true).unwrap();
+    assert!(
+        unlimited.evidence[0].pages.1 >= 12,
+        "{:?}",
+        unlimited.evidence[0].pages
+    );
+
+    let limit_end = page_end(&library, id, 8);
+    for whole in [false, true] {
+        let mut o = ask_options(id);
+        o.as_of_page = Some(8);
+        o.whole = whole;
+        o.passages = 10;
+        let a = ask(&ctx, q, &o, &mut |_| true).unwrap();
+        assert!(!a.evidence.is_empty());
+        for e in &a.evidence {
+            assert!(e.pages.1 <= 8, "cited {:?} as of page 8", e.pages);
+            assert!(e.byte_range.end <= limit_end);
+            let s = e.snippet.as_ref().unwrap();
+            assert!(s.byte_start + s.text.len() as u64 <= limit_end);
+        }
+        if !whole {
+            assert!(a.evidence[0].pages.0 <= 3 && 3 <= a.evidence[0].pages.1);
+        }
+        let p = &a.provenance;
+        assert_eq!(p.as_of_page, Some(8));
+        assert!(p.visible_until_byte <= limit_end);
+        assert!(p.checkpoint.as_ref().unwrap().page <= 8);
+        for span in [&p.material, &p.lead_in].into_iter().flatten() {
+            assert!(
+                span.byte_range.end <= limit_end && span.pages.1 <= 8,
+                "{span:?}"
+            );
+        }
+        assert!(a.notices.iter().any(|n| n.contains("up to page 8")));
+    }
+    // Words that only appear after page 8: no passage; without the fallback that is an error,
+    // with it the answer comes from the state at page 8 and says so.
+    let mut o = ask_options(id);
+    o.as_of_page = Some(8);
+    o.fallback_to_whole = false;
+    let err = ask(&ctx, "Who repaired the cupola?", &o, &mut |_| true).unwrap_err();
+    assert!(matches!(err, QaError::NoMatch { .. }), "{err}");
+    o.fallback_to_whole = true;
+    let a = ask(&ctx, "Who repaired the cupola?", &o, &mut |_| true).unwrap();
+    assert!(a.evidence.is_empty());
+    assert!(a.provenance.visible_until_byte <= limit_end);
+    assert!(a.notices.iter().any(|n| n.contains("No passage matched")));
+}
+
+#[test]
+fn a_document_still_being_read_answers_from_what_was_read() {
+    let fx = Fixture::build(&[("book.txt", book())], Some(16));
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("book.txt");
+    let progress = library
+        .reading_progress(id, demo().0.fingerprint())
+        .unwrap();
+    assert!(
+        !progress.is_complete() && progress.chunks_read >= 16,
+        "{progress:?}"
+    );
+    let read_until = library.chunks(id).unwrap()[progress.chunks_read as usize - 1].byte_end;
+
+    let a = ask(
+        &ctx,
+        "Where was the brass astrolabe buried?",
+        &ask_options(id),
+        &mut |_| true,
+    )
+    .unwrap();
+    assert!(!a.provenance.reading.complete);
+    assert!(
+        a.notices.iter().any(|n| n.contains("still being read")),
+        "{:?}",
+        a.notices
+    );
+    assert!(a.evidence.iter().all(|e| e.byte_range.end <= read_until));
+    assert!(a.evidence[0].pages.0 <= 3 && 3 <= a.evidence[0].pages.1);
+
+    // The gist of what was read: from the latest checkpoint, nothing re-read.
+    let mut o = ask_options(id);
+    o.whole = true;
+    let gist = ask(&ctx, "What has happened so far?", &o, &mut |_| true).unwrap();
+    assert_eq!(gist.provenance.reread_tokens, 0);
+    assert_eq!(
+        gist.provenance.checkpoint.as_ref().unwrap().chunks_read,
+        progress.chunks_read
+    );
+}
+
+#[test]
+fn ask_each_answers_every_document_from_its_own_passage() {
+    let fx = Fixture::build(
+        &[
+            ("book.txt", book()),
+            ("order.txt", legal_filing()),
+            ("plain.txt", plain_text()),
+        ],
+        None,
+    );
+    let library = fx.library();
+    let ctx = context(&library);
+    let mut o = ask_options(fx.id("book.txt"));
+    o.documents = None;
+    let mut skipped = Vec::new();
+    let results = ask_each(&ctx, "What did the cannery pay for salt?", &o, &mut |e| {
+        if let AskEvent::Skipped { document, .. } = e {
+            skipped.push(document.title.clone());
+        }
+        true
+    })
+    .unwrap();
+    assert_eq!(results.len(), 3);
+    for r in &results {
+        match (&r.outcome, r.document.title.as_str()) {
+            (DocumentAnswerOutcome::Answered { answer }, "book.txt") => {
+                assert_eq!(answer.evidence[0].document_id, r.document.id);
+            }
+            (DocumentAnswerOutcome::Skipped { reason }, "order.txt" | "plain.txt") => {
+                assert!(reason.contains("no passage matches"), "{reason}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    skipped.sort();
+    assert_eq!(skipped, ["order.txt", "plain.txt"]);
+    // Every outcome serialises for --json.
+    let json = serde_json::to_string(&results).unwrap();
+    assert!(json.contains("\"status\":\"answered\"") && json.contains("\"status\":\"skipped\""));
+}
