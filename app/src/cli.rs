@@ -1,0 +1,198 @@
+//! The command line: `rwkv-reader [PATHS...]` opens the TUI (reading the paths in the
+//! background); subcommands do one thing and print the result (`--json` for scripts).
+
+pub mod engine_cmds;
+pub mod library_cmds;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, CONFIG_ENV};
+use crate::model_choice::ModelChoice;
+
+/// Environment variable naming the library folder (same as `--library`).
+pub const LIBRARY_ENV: &str = "RWKV_READER_LIBRARY";
+
+/// rwkv-reader: read books and case files with an RWKV-4 model, ask questions with page
+/// citations, navigate section summaries. Without a subcommand it opens the terminal UI.
+#[derive(Debug, Parser)]
+#[command(name = "rwkv-reader", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do (default: open the terminal UI).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Books or folders to add to the library and read in the background when the UI opens.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Library folder [default: <data dir>/rwkv-reader/library, or `library` in the config].
+    #[arg(long, global = true, value_name = "DIR", env = LIBRARY_ENV)]
+    pub library: Option<PathBuf>,
+    /// Model weights (.pth, .safetensors) [default: `model` in the config, else the demo model].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Tokenizer file (tokenizer.json) [default: the one next to the model].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub tokenizer: Option<PathBuf>,
+    /// Config file [default: <config dir>/rwkv-reader/config.toml].
+    #[arg(long, global = true, value_name = "FILE", env = CONFIG_ENV)]
+    pub config: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add files or folders to the library and read them (resumes where a previous run stopped).
+    Ingest(library_cmds::IngestArgs),
+    /// Search the library; prints document, pages and a snippet per hit.
+    Search(library_cmds::SearchArgs),
+    /// Answer a question from the library, with page citations.
+    Ask(library_cmds::AskArgs),
+    /// Write (or show) per-section summaries of a document.
+    Summarize(library_cmds::SummarizeArgs),
+    /// Write a document's questions, answers and summaries as Markdown.
+    Export(library_cmds::ExportArgs),
+    /// Measure the engine's speed.
+    Bench(engine_cmds::BenchArgs),
+    /// Evaluate a model on a text (bits per byte).
+    Eval(engine_cmds::EvalArgs),
+    /// Convert model weights (e.g. to Q8_0 for CPU).
+    Convert(engine_cmds::ConvertArgs),
+    /// Internal: extract a PDF's pages in an isolated child process (used by ingestion; `main`
+    /// dispatches it before parsing, this entry documents it and keeps the name reserved).
+    #[command(name = "__extract-pdf", hide = true)]
+    ExtractPdf {
+        /// `FILE [--first-page N]`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+}
+
+/// Everything a command needs from the global options and the config file.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The global options as given.
+    pub global: GlobalArgs,
+    /// The config file's contents (defaults if there is none).
+    pub config: Config,
+}
+
+impl Context {
+    /// Loads the config named by the options (or the default one).
+    pub fn load(global: GlobalArgs) -> Result<Context> {
+        let config = Config::load(global.config.as_deref())?;
+        Ok(Context { global, config })
+    }
+
+    /// The library folder: `--library`, else the config's, else under the user's data dir.
+    pub fn library_dir(&self) -> Result<PathBuf> {
+        if let Some(dir) = self
+            .global
+            .library
+            .clone()
+            .or_else(|| self.config.library.clone())
+        {
+            return Ok(dir);
+        }
+        dirs::data_dir()
+            .map(|d| d.join("rwkv-reader").join("library"))
+            .context("this system has no data folder for the library; pass --library DIR")
+    }
+
+    /// The model and tokenizer to use.
+    pub fn model_choice(&self) -> Result<ModelChoice> {
+        ModelChoice::resolve(
+            self.global.model.as_deref(),
+            self.global.tokenizer.as_deref(),
+            &self.config,
+        )
+    }
+}
+
+/// Runs the command line; the exit code to leave with.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    // The PDF worker must not depend on a readable config file.
+    if let Some(Command::ExtractPdf { args }) = &cli.command {
+        return Ok(library_cmds::extract_pdf_worker(args));
+    }
+    let ctx = Context::load(cli.global)?;
+    match cli.command {
+        None => crate::tui::run(&ctx, cli.paths).map(|()| ExitCode::SUCCESS),
+        Some(Command::Ingest(args)) => library_cmds::ingest(&ctx, args),
+        Some(Command::Search(args)) => library_cmds::search(&ctx, args),
+        Some(Command::Ask(args)) => library_cmds::ask(&ctx, args),
+        Some(Command::Summarize(args)) => library_cmds::summarize(&ctx, args),
+        Some(Command::Export(args)) => library_cmds::export(&ctx, args),
+        Some(Command::Bench(args)) => engine_cmds::bench(&ctx, args),
+        Some(Command::Eval(args)) => engine_cmds::eval(&ctx, args),
+        Some(Command::Convert(args)) => engine_cmds::convert(&ctx, args),
+        Some(Command::ExtractPdf { args }) => Ok(library_cmds::extract_pdf_worker(&args)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn paths_without_subcommand_open_the_tui() -> Result<()> {
+        let cli = Cli::try_parse_from([
+            "rwkv-reader",
+            "sample-docs/",
+            "book.pdf",
+            "--library",
+            "/tmp/lib",
+        ])?;
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.paths,
+            vec![PathBuf::from("sample-docs/"), PathBuf::from("book.pdf")]
+        );
+        assert_eq!(cli.global.library, Some(PathBuf::from("/tmp/lib")));
+        Ok(())
+    }
+
+    #[test]
+    fn global_options_work_after_a_subcommand() -> Result<()> {
+        let cli = Cli::try_parse_from([
+            "rwkv-reader",
+            "search",
+            "breach of contract",
+            "--model",
+            "m.pth",
+            "--json",
+        ])?;
+        let Some(Command::Search(args)) = cli.command else {
+            panic!("not search: {cli:?}")
+        };
+        assert_eq!(args.query, "breach of contract");
+        assert!(args.json);
+        assert_eq!(cli.global.model, Some(PathBuf::from("m.pth")));
+        Ok(())
+    }
+
+    #[test]
+    fn hidden_pdf_worker_parses() -> Result<()> {
+        let cli = Cli::try_parse_from(["rwkv-reader", "__extract-pdf", "x.pdf"])?;
+        assert!(matches!(cli.command, Some(Command::ExtractPdf { .. })));
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains("__extract-pdf"));
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! The user's config file (TOML), by default `<config dir>/rwkv-reader/config.toml`
+//! (`~/.config/rwkv-reader/config.toml` on Linux). Every field is optional:
+//!
+//! ```toml
+//! model = "/models/RWKV-4-Pile-1B5-20220903-8040.pth"   # default: the bundled demo model
+//! tokenizer = "/models/20B_tokenizer.json"              # default: next to the model
+//! library = "/data/rwkv-library"                        # default: <data dir>/rwkv-reader/library
+//! export_dir = "."                                      # where `e` in the TUI writes Markdown
+//!
+//! [keys]                                                # see `?` in the TUI for action names
+//! quit = ["q", "ctrl-c"]
+//! page_down = ["ctrl-d", "pagedown", "space"]
+//! ```
+//!
+//! Relative paths are taken relative to the folder of the config file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// Environment variable naming the config file (same as `--config`).
+pub const CONFIG_ENV: &str = "RWKV_READER_CONFIG";
+
+/// The config file's contents.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Model weights to use when `--model` is not given.
+    pub model: Option<PathBuf>,
+    /// Tokenizer to use when `--tokenizer` is not given.
+    pub tokenizer: Option<PathBuf>,
+    /// Library folder to use when `--library` is not given.
+    pub library: Option<PathBuf>,
+    /// Folder the TUI's export writes to (default: the current folder).
+    pub export_dir: Option<PathBuf>,
+    /// Key bindings: action name → key names.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Vec<String>>,
+    /// The file this was read from (`None` for the defaults).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl Config {
+    /// `<config dir>/rwkv-reader/config.toml`, if the platform has a config dir.
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::config_dir().map(|d| d.join("rwkv-reader").join("config.toml"))
+    }
+
+    /// Loads the config: from `explicit` if given (it must exist), else from the default path
+    /// if a file is there, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None => match Config::default_path() {
+                Some(path) if path.exists() => path,
+                _ => return Ok(Config::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the config file {}", path.display()))?;
+        let config = Config::parse(&text)
+            .with_context(|| format!("in the config file {}", path.display()))?;
+        let mut config = config.relative_to(path.parent().unwrap_or(Path::new(".")));
+        config.source = Some(path);
+        Ok(config)
+    }
+
+    /// "the config file PATH", for error messages about its contents.
+    pub fn describe_source(&self) -> String {
+        match &self.source {
+            Some(path) => format!("the config file {}", path.display()),
+            None => "the default settings".to_string(),
+        }
+    }
+
+    /// Parses config text.
+    pub fn parse(text: &str) -> Result<Config> {
+        Ok(toml::from_str(text)?)
+    }
+
+    fn relative_to(mut self, base: &Path) -> Config {
+        for path in [
+            &mut self.model,
+            &mut self.tokenizer,
+            &mut self.library,
+            &mut self.export_dir,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_field_and_resolves_relative_paths() -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "model = \"m/model.safetensors\"\nlibrary = \"/abs/lib\"\n[keys]\nquit = [\"x\"]\n",
+        )?;
+        let config = Config::load(Some(&path))?;
+        assert_eq!(config.model, Some(dir.path().join("m/model.safetensors")));
+        assert_eq!(config.library, Some(PathBuf::from("/abs/lib")));
+        assert_eq!(config.keys.get("quit"), Some(&vec!["x".to_string()]));
+        assert_eq!(config.source, Some(path));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_fields_and_missing_explicit_files_are_errors() {
+        assert!(Config::parse("modle = \"x\"").is_err());
+        let missing = Config::load(Some(Path::new("/nonexistent/rwkv-reader.toml")));
+        assert!(missing.is_err_and(|e| format!("{e:#}").contains("/nonexistent/rwkv-reader.toml")));
+    }
+
+    #[test]
+    fn empty_text_is_the_defaults() -> Result<()> {
+        assert_eq!(Config::parse("")?, Config::default());
+        Ok(())
+    }
+}

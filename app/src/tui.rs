@@ -1,0 +1,22 @@
+//! The terminal UI. Its shape: terminal input → `Action` → `AppState::apply` → `Effect`s for the
+//! workers; workers report `WorkerEvent`s over one channel → `AppState::on_event`; `draw` renders
+//! the state. State and drawing never touch the model or the library, so tests build states by
+//! hand or drive them with actions, and render them into a `TestBackend`.
+
+pub mod action;
+pub mod draw;
+pub mod inert_text;
+pub mod input;
+pub mod keymap;
+pub mod layout;
+pub mod messages;
+mod runtime;
+pub mod state;
+pub mod text_rows;
+mod update;
+mod update_events;
+#[cfg(test)]
+mod update_tests;
+mod workers;
+
+pub use runtime::run;
