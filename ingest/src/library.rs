@@ -457,6 +457,9 @@ impl LibraryWriter {
         std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
         let lock = WriterLock::acquire(dir)?;
         let library = Library::open(dir)?;
+        // Temporary files of a writer that was killed mid-write: never renamed, never read.
+        remove_stale_temp_files(&library.documents_dir());
+        remove_stale_temp_files(&library.checkpoints_root());
         let index_writer = library.index.writer()?;
         Ok(LibraryWriter {
             library,
@@ -517,8 +520,56 @@ impl LibraryWriter {
     }
 }
 
+/// Deletes `.NAME.tmp-PID` files left by [`crate::atomic_file::write_atomic`] in a killed process.
+/// Only called with the writer lock held, so no live writer owns them.
+fn remove_stale_temp_files(root: &Path) {
+    for entry in walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+    {
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && name.starts_with('.') && name.contains(".tmp-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 impl TextEncoder for engine::Tokenizer {
     fn encode_text(&self, text: &str) -> std::result::Result<Vec<u32>, String> {
         self.encode(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_handles_can_be_shared_with_worker_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Library>();
+        fn assert_send<T: Send>() {}
+        assert_send::<LibraryWriter>();
+    }
+
+    #[test]
+    fn opening_a_writer_removes_temp_files_of_a_killed_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join("documents/abc/.record.json.tmp-12345");
+        std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+        std::fs::write(&stale, b"half").unwrap();
+        let keep = dir.path().join("documents/abc/record.json.bak");
+        std::fs::write(&keep, b"x").unwrap();
+        let writer = Library::open_writer(dir.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(keep.exists());
+        assert!(writer.documents().unwrap().is_empty());
+    }
+
+    #[test]
+    fn default_dir_follows_xdg_data_home() {
+        // Only reads the environment; the variable is not changed (tests run in parallel).
+        let dir = Library::default_dir();
+        assert!(dir.ends_with("rwkv-reader/library"), "{}", dir.display());
     }
 }
