@@ -3,8 +3,9 @@
 use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
 use crate::html::html_to_text;
-use crate::pdf::{extract_pdf, PageStatus, PdfError, PdfOptions};
+use crate::pdf::{extract_pdf_cancellable, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicBool;
 
 /// Where a page lies in the extracted text, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,13 +52,15 @@ pub enum ExtractError {
     NoText(String),
 }
 
-/// Extracts `file`'s text. PDFs go through a worker process configured by `pdf`.
+/// Extracts `file`'s text. PDFs go through a worker process configured by `pdf`, stopped early
+/// (with [`PdfError::Cancelled`]) when `cancel` is set.
 pub fn extract_document(
     file: &DiscoveredFile,
     pdf: &PdfOptions,
+    cancel: &AtomicBool,
 ) -> Result<ExtractedDocument, ExtractError> {
     let doc = match file.kind {
-        DocumentKind::Pdf => extract_pdf_document(file, pdf)?,
+        DocumentKind::Pdf => extract_pdf_document(file, pdf, cancel)?,
         DocumentKind::Text | DocumentKind::Markdown | DocumentKind::Html => {
             let bytes = std::fs::read(&file.path).map_err(|e| ExtractError::Io(e.to_string()))?;
             let decoded = decode_text(&bytes).map_err(|e| ExtractError::Binary(e.to_string()))?;
@@ -139,8 +142,9 @@ fn pages_by_form_feed(text: &str) -> Vec<PageSpan> {
 fn extract_pdf_document(
     file: &DiscoveredFile,
     options: &PdfOptions,
+    cancel: &AtomicBool,
 ) -> Result<ExtractedDocument, ExtractError> {
-    let pages = extract_pdf(&file.path, options)?;
+    let pages = extract_pdf_cancellable(&file.path, options, cancel)?;
     let mut text = String::new();
     let mut spans = Vec::with_capacity(pages.len());
     let mut warnings = Vec::new();
@@ -205,7 +209,7 @@ mod tests {
             kind: DocumentKind::Text,
             size_bytes: 18,
         };
-        let doc = extract_document(&file, &PdfOptions::default()).unwrap();
+        let doc = extract_document(&file, &PdfOptions::default(), &AtomicBool::new(false)).unwrap();
         assert_eq!(doc.text, "Le juge a décidé.\n");
         assert_eq!(doc.encoding, Some(TextEncoding::Windows1252));
         assert_eq!(doc.pages.len(), 1);
@@ -222,7 +226,7 @@ mod tests {
             size_bytes: 0,
         };
         assert_eq!(
-            extract_document(&file, &PdfOptions::default()),
+            extract_document(&file, &PdfOptions::default(), &AtomicBool::new(false)),
             Err(ExtractError::NoText("empty file".into()))
         );
         let bin = dir.path().join("bin.txt");
@@ -233,7 +237,7 @@ mod tests {
             size_bytes: 6,
         };
         assert!(matches!(
-            extract_document(&file, &PdfOptions::default()),
+            extract_document(&file, &PdfOptions::default(), &AtomicBool::new(false)),
             Err(ExtractError::Binary(_))
         ));
     }

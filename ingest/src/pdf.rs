@@ -23,8 +23,12 @@ use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// How often a waiting parent checks for cancellation.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
 
 /// The hidden subcommand that runs the extraction worker: `BINARY __extract-pdf FILE`.
 pub const WORKER_SUBCOMMAND: &str = "__extract-pdf";
@@ -103,6 +107,9 @@ pub enum PdfError {
     /// A valid PDF without pages.
     #[error("the PDF has no pages")]
     NoPages,
+    /// Extraction was cancelled (the worker was stopped); nothing is known about the file.
+    #[error("cancelled")]
+    Cancelled,
     /// The worker process could not be started.
     #[error("cannot start the PDF extraction worker {program}: {reason}")]
     WorkerUnavailable {
@@ -116,6 +123,16 @@ pub enum PdfError {
 /// Extracts every page of `path` (see the module doc). Pages that fail are returned with status
 /// [`PageStatus::Failed`]; only document-level problems are errors.
 pub fn extract_pdf(path: &Path, options: &PdfOptions) -> Result<Vec<PdfPage>, PdfError> {
+    extract_pdf_cancellable(path, options, &AtomicBool::new(false))
+}
+
+/// [`extract_pdf`] that stops the worker within ~0.1 s once `cancel` is set
+/// ([`PdfError::Cancelled`]).
+pub fn extract_pdf_cancellable(
+    path: &Path,
+    options: &PdfOptions,
+    cancel: &AtomicBool,
+) -> Result<Vec<PdfPage>, PdfError> {
     let worker = match &options.worker {
         Some(w) => w.clone(),
         None => WorkerCommand::current_exe().map_err(|e| PdfError::WorkerUnavailable {
@@ -129,7 +146,10 @@ pub fn extract_pdf(path: &Path, options: &PdfOptions) -> Result<Vec<PdfPage>, Pd
     let mut next_page = 1u32;
     let mut restarts = 0u32;
     loop {
-        let run = run_worker(&worker, path, next_page, options, deadline)?;
+        let run = run_worker(&worker, path, next_page, options, deadline, cancel)?;
+        if run.cancelled {
+            return Err(PdfError::Cancelled);
+        }
         let mut last_page_seen = next_page - 1;
         for frame in run.frames {
             match frame {
@@ -273,6 +293,8 @@ struct WorkerRun {
     frames: Vec<Frame>,
     /// A `Done` frame arrived.
     completed: bool,
+    /// Stopped because cancellation was requested.
+    cancelled: bool,
     end: WorkerEnd,
 }
 
@@ -282,6 +304,7 @@ fn run_worker(
     first_page: u32,
     options: &PdfOptions,
     deadline: Instant,
+    cancel: &AtomicBool,
 ) -> Result<WorkerRun, PdfError> {
     let mut cmd = Command::new(&worker.program);
     cmd.args(&worker.leading_args)
@@ -337,27 +360,34 @@ fn run_worker(
     let mut frames = Vec::new();
     let mut completed = false;
     let mut killed_for = None;
+    let mut cancelled = false;
+    let mut last_progress = Instant::now();
     loop {
         let now = Instant::now();
+        if cancel.load(Ordering::Relaxed) {
+            cancelled = true;
+            killed_for = Some(WorkerEnd::Exited(-1));
+            break;
+        }
         if now >= deadline {
             killed_for = Some(WorkerEnd::OutOfTime);
             break;
         }
-        let wait = options.stall_timeout.min(deadline - now);
+        let stall_at = last_progress + options.stall_timeout;
+        if now >= stall_at {
+            killed_for = Some(WorkerEnd::Stalled(options.stall_timeout));
+            break;
+        }
+        // Wake up at least every CANCEL_POLL to notice cancellation.
+        let wait = CANCEL_POLL.min(deadline - now).min(stall_at - now);
         match rx.recv_timeout(wait) {
             Ok(frame) => {
                 completed |= frame == Frame::Done;
                 frames.push(frame);
+                last_progress = Instant::now();
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                killed_for = Some(if Instant::now() >= deadline {
-                    WorkerEnd::OutOfTime
-                } else {
-                    WorkerEnd::Stalled(options.stall_timeout)
-                });
-                break;
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
     if killed_for.is_some() {
@@ -380,6 +410,7 @@ fn run_worker(
     Ok(WorkerRun {
         frames,
         completed,
+        cancelled,
         end,
     })
 }

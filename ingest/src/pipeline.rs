@@ -16,9 +16,9 @@ use crate::document::{
     document_id_for_path, DocumentRecord, DocumentStatus, RECORD_FORMAT_VERSION,
 };
 use crate::error::Result;
-use crate::extract::extract_document;
+use crate::extract::{extract_document, ExtractError};
 use crate::library::{chunk_tokens, LibraryWriter};
-use crate::pdf::PdfOptions;
+use crate::pdf::{PdfError, PdfOptions};
 use crate::progress::{FileOutcome, OutcomeStatus, Progress, ProgressEvent, Summary, Totals};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +72,7 @@ pub fn run(
         model,
         tokenizer,
         options,
+        cancel,
         reporter: Reporter::new(on_progress),
         outcomes: Vec::new(),
     };
@@ -108,6 +109,7 @@ pub fn run(
         }
     }
 
+    cancelled |= cancel.load(Ordering::Relaxed);
     // Token totals for the reading phase, from each document's current reading position.
     for p in &mut prepared {
         let progress = run
@@ -217,6 +219,7 @@ struct Run<'a, 'b> {
     model: &'a engine::Model,
     tokenizer: &'a engine::Tokenizer,
     options: &'a IngestOptions,
+    cancel: &'a AtomicBool,
     reporter: Reporter<'b>,
     outcomes: Vec<FileOutcome>,
 }
@@ -303,8 +306,18 @@ impl Run<'_, '_> {
             target_chunk_tokens: self.options.target_chunk_tokens as u32,
             warnings: Vec::new(),
         };
-        let extracted = match extract_document(file, &self.options.pdf) {
+        let extracted = match extract_document(file, &self.options.pdf, self.cancel) {
             Ok(doc) => doc,
+            Err(ExtractError::Pdf(PdfError::Cancelled)) => {
+                // Not a property of the file: no record, the next run extracts it again.
+                self.outcomes.push(outcome(
+                    file.path.clone(),
+                    Some(id),
+                    OutcomeStatus::Interrupted,
+                    Some("cancelled during extraction; resumes next run".into()),
+                ));
+                return Ok(None);
+            }
             Err(e) => {
                 record.status = DocumentStatus::Failed {
                     reason: e.to_string(),

@@ -124,3 +124,58 @@ fn the_worker_stops_a_hanging_pdf_and_keeps_pages_of_a_good_one() {
         Err(ingest::pdf::PdfError::WorkerUnavailable { .. })
     ));
 }
+
+#[test]
+fn cancelling_stops_a_pdf_worker_at_once_and_records_nothing_about_the_file() {
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let setter = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    };
+    let started = std::time::Instant::now();
+    // parent_loop.pdf hangs the extractor: only cancellation can end this before the 3 s stall.
+    let result = ingest::pdf::extract_pdf_cancellable(
+        &hostile_dir().join("parent_loop.pdf"),
+        &common::test_options().pdf,
+        &cancel,
+    );
+    setter.join().unwrap();
+    assert_eq!(result, Err(ingest::pdf::PdfError::Cancelled));
+    assert!(
+        started.elapsed().as_millis() < 1500,
+        "{:?}",
+        started.elapsed()
+    );
+
+    // In a run, the file is reported interrupted and no failure is recorded for it.
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        hostile_dir().join("parent_loop.pdf"),
+        docs.path().join("loop.pdf"),
+    )
+    .unwrap();
+    let lib = tempfile::tempdir().unwrap();
+    let mut writer = ingest::Library::open_writer(lib.path()).unwrap();
+    let (model, tokenizer) = demo();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let summary = ingest::run(
+        &[docs.path().to_path_buf()],
+        &mut writer,
+        model,
+        tokenizer,
+        &test_options(),
+        &mut |p| {
+            if matches!(p.event, ingest::ProgressEvent::Discovered { .. }) {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        },
+        &stop,
+    )
+    .unwrap();
+    assert!(summary.cancelled);
+    assert_eq!(summary.files[0].status, OutcomeStatus::Interrupted);
+    assert!(writer.documents().unwrap().is_empty());
+}
