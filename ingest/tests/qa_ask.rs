@@ -5,7 +5,10 @@
 
 mod qa_support;
 
-use ingest::qa::{ask, ask_each, AskEvent, DocumentAnswerOutcome, EvidenceRole, QaError};
+use ingest::qa::{
+    ask, ask_each, summarize, AskEvent, DocumentAnswerOutcome, EvidenceRole, QaError,
+    SummaryOptions,
+};
 use qa_support::*;
 
 /// One ingestion of the book serves these checks (reading it is the slow part); asking must
@@ -275,6 +278,20 @@ fn a_document_still_being_read_answers_from_what_was_read() {
         gist.provenance.checkpoint.as_ref().unwrap().chunks_read,
         progress.chunks_read
     );
+
+    // Summaries cover the sections read so far; the others wait.
+    let mut so = SummaryOptions::default();
+    so.sampler.max_tokens = 4;
+    let report = summarize(&ctx, id, &so, &mut |_| true).unwrap();
+    assert!(!report.summaries.is_empty() && !report.pending.is_empty());
+    assert!(report
+        .summaries
+        .iter()
+        .all(|s| s.section.byte_range.end <= read_until));
+    assert!(report
+        .notices
+        .iter()
+        .any(|n| n.contains("still being read")));
 }
 
 #[test]

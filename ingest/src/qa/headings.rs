@@ -68,6 +68,8 @@ fn line_spans(text: &str) -> Vec<(usize, &str)> {
 
 /// The heading's title and kind, if `line` (trimmed) is one.
 fn classify(line: &str, next_blank: bool) -> Option<(String, SectionKind)> {
+    // Markdown emphasis around a whole line (`**ORDER**`) is not part of the heading.
+    let line = line.trim_matches(|c| c == '*' || c == '_').trim();
     if line.is_empty() || line.chars().count() > MAX_HEADING_CHARS || is_page_footer(line) {
         return None;
     }
@@ -110,10 +112,8 @@ fn classify(line: &str, next_blank: bool) -> Option<(String, SectionKind)> {
         return None;
     }
     if let Some(title) = numbered_heading(&words) {
-        if !ends_like_sentence || short_label {
-            return Some((title, SectionKind::Numbered));
-        }
-        return None;
+        // "5. Admitted." is a numbered paragraph, "5. Damages" a heading.
+        return (!ends_like_sentence).then_some((title, SectionKind::Numbered));
     }
     if all_caps && !line.contains(')') && !line.ends_with([',', ';', '.', ':']) {
         let is_legal = line
@@ -239,7 +239,7 @@ mod tests {
                     1. On a motion under Rule 12(b)(6), the Court accepts the facts.\n\n\
                     COUNT II: NEGLIGENCE\n\nA. The Cooperative's Long Tenancy at the Facility\n\n\
                     A. Yes, I was there that night\n\nIV. DISCUSSION\n\n2.1 Storage Terms\n\n\
-                    ORDER\n\nSO ORDERED.\n\n# Exhibit B\n\nDated: May 1         SMITH LLP\n\n\
+                    ORDER\n\nSO ORDERED.\n\n5. Admitted.\n\n**JUDGMENT**\n\n# Exhibit B\n\nDated: May 1         SMITH LLP\n\n\
                     Where were you?\n\n";
         assert_eq!(
             kinds(text),
@@ -257,6 +257,7 @@ mod tests {
                 ("IV. DISCUSSION".to_string(), SectionKind::Numbered),
                 ("2.1 Storage Terms".to_string(), SectionKind::Numbered),
                 ("ORDER".to_string(), SectionKind::Legal),
+                ("JUDGMENT".to_string(), SectionKind::Legal),
                 ("Exhibit B".to_string(), SectionKind::Markdown),
             ]
         );

@@ -3,7 +3,8 @@
 //! document has none, spans between checkpoints (so each summary starts exactly at a stored state).
 //!
 //! Headings come from [`super::headings`]. Headings whose section has almost no text of its own
-//! (a title page, "PART ONE" right before "Chapter 1") are folded into the next section.
+//! (a title page, "PART ONE" right before "Chapter 1") are folded into the next section; court
+//! captions never are (each starts a filing).
 
 use super::error::QaError;
 use super::fork::LoadedDocument;
@@ -126,8 +127,9 @@ fn heading_starts(text: &str) -> Vec<(u64, String, SectionKind)> {
             .get(i + 1)
             .map_or(text.len() as u64, |n| n.byte_start);
         let start = carry.take().unwrap_or(h.byte_start);
-        if body_bytes(h.byte_start, end, Some(h)) < MIN_SECTION_BODY_BYTES && i + 1 < headings.len()
-        {
+        // A caption starts a filing (a case file may hold several): never folded away.
+        let tiny = body_bytes(h.byte_start, end, Some(h)) < MIN_SECTION_BODY_BYTES;
+        if tiny && h.kind != SectionKind::Caption && i + 1 < headings.len() {
             carry = Some(start);
             continue;
         }
