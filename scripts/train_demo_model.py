@@ -42,7 +42,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EOT = "<|endoftext|>"  # id 0, as in RWKV's 20B tokenizer
-PROMPT = "Question: Who found the letter?\nAnswer:"
+# Sample prompts; neither question is in the training text (OWN_TEXT only teaches the Question/Answer format).
+PROMPTS = ["Question: Who found the letter?\nAnswer:", "Question: What happened to the seafood in the freezer?\nAnswer:"]
 
 OWN_TEXT = """\
 Question: Who signed the lease?
@@ -54,8 +55,8 @@ Answer: The contract was terminated by written notice on the fourteenth of June,
 Question: What did the witness see?
 Answer: The witness said that she saw a man leave the office at nine o'clock, carrying a brown envelope.
 
-Question: Who found the letter?
-Answer: The clerk found the letter in the bottom drawer of the desk, folded inside the ledger.
+Question: Who kept the ledger?
+Answer: The ledger was kept by the bookkeeper, who wrote in it every evening before she locked the office.
 
 Question: Where was the meeting held?
 Answer: The meeting was held in the library of the old house, with the door closed and the lamps lit.
@@ -496,6 +497,10 @@ def write_readme(path, m):
     """models/demo/README.md from the metrics, so the numbers in it always belong to the shipped file."""
     sh, b = m["shape"], m["heldout_bits_per_byte"]
     rows = "\n".join(f"| {n} | {v['bytes']} | {v['model']:.3f} | {v['unigram']:.3f} |" for n, v in b.items())
+    block = lambda t: "\n".join("    " + line for line in t.split("\n"))  # markdown code block, any content
+    samples = "\n\n".join(f"Prompt:\n\n{block(x['prompt'])}\n\nGreedy:\n\n{block(x['greedy'])}\n\n"
+                            f"Sampled (temperature 1.0, top-p 0.85):\n\n{block(x['sampled_t1.0_p0.85'])}"
+                            for x in m["samples"])
     status = ("trained" if m["trained"] else "**random init stand-in (untrained)**; the trained model replaces it")
     text = f"""# rwkv-reader demo model
 
@@ -526,6 +531,10 @@ Bits per byte = total nats / ln 2 / UTF-8 bytes; each chunk is predicted from a 
 | source | held-out bytes | model | unigram |
 |---|---|---|---|
 {rows}
+
+## Samples (from `metrics.json`; the prompts are not in the training text)
+
+{samples}
 
 ## Data and licences
 
@@ -566,7 +575,7 @@ def main():
     ap.add_argument("--ctx", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--weights", default="kjv=0.78,sample_docs=0.2,own=0.02",
+    ap.add_argument("--weights", default="kjv=0.79,sample_docs=0.2,own=0.01",
                     help="sampling share of each source (renormalised over the non-empty ones)")
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
@@ -657,9 +666,14 @@ def main():
         print(f"held-out {name}: {json.dumps(bpb[name])}", flush=True)
     bpb["all"] = {"model": tot["model"] / math.log(2) / tot["bytes"],
                   "unigram": tot["unigram"] / math.log(2) / tot["bytes"], "bytes": tot["bytes"]}
-    samples = {"prompt": PROMPT,
-               "greedy": generate(model, tok, PROMPT, 60, 0.0, 1.0, args.seed),
-               "sampled_t1.0_p0.85": generate(model, tok, PROMPT, 60, 1.0, 0.85, args.seed)}
+    samples = []
+    for i, prompt in enumerate(PROMPTS):
+        samples.append({"prompt": prompt, "greedy": generate(model, tok, prompt, 60, 0.0, 1.0, args.seed),
+                        "sampled_t1.0_p0.85": generate(model, tok, prompt, 60, 1.0, 0.85, args.seed + i)})
+    if corpus["sample_docs"][1]:  # continue a held-out passage of the sample documents
+        prompt = corpus["sample_docs"][1][0][:300]
+        samples.append({"prompt": prompt, "greedy": generate(model, tok, prompt, 60, 0.0, 1.0, args.seed),
+                        "sampled_t1.0_p0.85": generate(model, tok, prompt, 60, 1.0, 0.85, args.seed)})
     print(json.dumps(samples, indent=1), flush=True)
     metrics = {
         "trained": not args.init_only, "shape": {"n_layer": args.layers, "n_embd": args.embd, "n_ffn": 4 * args.embd,
