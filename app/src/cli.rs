@@ -3,6 +3,7 @@
 
 pub mod engine_cmds;
 pub mod library_cmds;
+pub mod qa_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -101,18 +101,18 @@ pub fn search(_ctx: &Context, _args: SearchArgs) -> Result<ExitCode> {
 }
 
 /// Runs `ask`.
-pub fn ask(_ctx: &Context, _args: AskArgs) -> Result<ExitCode> {
-    bail!("`ask` is not built yet")
+pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
+    super::qa_cmds::ask(ctx, &args)
 }
 
 /// Runs `summarize`.
-pub fn summarize(_ctx: &Context, _args: SummarizeArgs) -> Result<ExitCode> {
-    bail!("`summarize` is not built yet")
+pub fn summarize(ctx: &Context, args: SummarizeArgs) -> Result<ExitCode> {
+    super::qa_cmds::summarize(ctx, &args)
 }
 
 /// Runs `export`.
-pub fn export(_ctx: &Context, _args: ExportArgs) -> Result<ExitCode> {
-    bail!("`export` is not built yet")
+pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
+    super::qa_cmds::export(ctx, &args)
 }
 
 /// The hidden `__extract-pdf` worker: extracts a PDF page by page for the parent process.
