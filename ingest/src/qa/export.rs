@@ -22,10 +22,11 @@ pub fn render_markdown(record: &DocumentRecord, notes: &DocumentNotes, now_unix_
     let _ = writeln!(out, "# {}\n", escape(&record.title));
     let _ = writeln!(
         out,
-        "Notes exported by rwkv-reader on {}.  \nSource: `{}` · {} pages · {} tokens\n",
+        "Notes exported by rwkv-reader on {}.  \nSource: `{}` · {} page{} · {} tokens\n",
         utc_date_time(now_unix_s),
         record.source_path.display().to_string().replace('`', "'"),
         record.pages.len(),
+        if record.pages.len() == 1 { "" } else { "s" },
         record.token_count
     );
 
