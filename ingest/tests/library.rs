@@ -397,3 +397,28 @@ fn a_second_writer_is_refused_while_readers_keep_working() {
     drop(writer);
     Library::open_writer(lib.path()).unwrap();
 }
+
+#[test]
+fn removing_a_document_removes_its_files_chunks_and_checkpoints() {
+    let docs = tempfile::tempdir().unwrap();
+    write_file(docs.path(), "keep.txt", &prose("harbour", 2));
+    write_file(docs.path(), "drop.txt", &prose("quarry", 2));
+    let lib = tempfile::tempdir().unwrap();
+    let mut writer = Library::open_writer(lib.path()).unwrap();
+    let (summary, _) = ingest(&mut writer, &[docs.path().to_path_buf()], &test_options());
+    let gone = id_of(&summary, "drop.txt");
+    let (model, _) = demo();
+    let (cps, _) = writer.checkpoints(&gone, model.fingerprint()).unwrap();
+    let cp_dir = cps[0].path.parent().unwrap().to_path_buf();
+
+    writer.remove_document(&gone).unwrap();
+    assert!(matches!(
+        writer.document(&gone),
+        Err(ingest::IngestError::UnknownDocument(_))
+    ));
+    assert_eq!(writer.documents().unwrap().len(), 1);
+    assert!(writer.search("quarry", 10, None).unwrap().is_empty());
+    assert!(writer.indexed_chunks(&gone).unwrap().is_empty());
+    assert!(!cp_dir.exists());
+    assert!(!writer.search("harbour", 10, None).unwrap().is_empty());
+}
