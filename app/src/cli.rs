@@ -8,7 +8,7 @@ pub mod qa_cmds;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, CONFIG_ENV};
@@ -95,19 +95,15 @@ impl Context {
         Ok(Context { global, config })
     }
 
-    /// The library folder: `--library`, else the config's, else under the user's data dir.
+    /// The library folder: `--library`, else the config's, else `ingest`'s default
+    /// (`$XDG_DATA_HOME/rwkv-reader/library`, i.e. `~/.local/share/rwkv-reader/library`).
     pub fn library_dir(&self) -> Result<PathBuf> {
-        if let Some(dir) = self
+        Ok(self
             .global
             .library
             .clone()
             .or_else(|| self.config.library.clone())
-        {
-            return Ok(dir);
-        }
-        dirs::data_dir()
-            .map(|d| d.join("rwkv-reader").join("library"))
-            .context("this system has no data folder for the library; pass --library DIR")
+            .unwrap_or_else(ingest::Library::default_dir))
     }
 
     /// The model and tokenizer to use.

@@ -115,6 +115,12 @@ fn event_loop(
             break;
         }
     }
+    if state.reading.is_some() {
+        state.say("Saving the reading position…");
+        terminal
+            .draw(|frame| draw(frame, &state))
+            .context("drawing")?;
+    }
     workers.shutdown();
     Ok(())
 }

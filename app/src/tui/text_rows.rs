@@ -174,7 +174,7 @@ pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn rows_text<'a>(line: &'a str, width: usize) -> Vec<&'a str> {
+    fn rows_text(line: &str, width: usize) -> Vec<&str> {
         wrap_line(line, width)
             .into_iter()
             .map(|r| &line[r])

@@ -458,6 +458,7 @@ impl AppState {
         }
         let job = self.new_job();
         self.ask.job = Some(job);
+        self.message = None;
         self.ask.entries.insert(0, entry);
         self.ask.shown = 0;
         self.ask.selected = 0;

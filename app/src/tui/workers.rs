@@ -1,17 +1,34 @@
-//! The threads that do the slow work: loading the model, reading documents, answering,
-//! summarising. Each reports typed `WorkerEvent`s through the `EventSink`; none of them ever
-//! touches the terminal. Long jobs check a cancel flag between tokens.
+//! The threads that do the slow work, each reporting typed `WorkerEvent`s through the
+//! `EventSink`; none of them touches the terminal:
+//!
+//! - `model-loader`: loads the model once (`model_slot`);
+//! - `reading`: the library's one writer, ingesting in the background (`reading`);
+//! - `model-jobs`: questions and summaries, one at a time, cancellable (`model_jobs`);
+//! - short-lived threads to open a document or export notes (`library_jobs`).
+
+mod convert;
+mod library_jobs;
+mod model_jobs;
+mod model_slot;
+mod reading;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use super::messages::{Effect, WorkerEvent};
 use super::runtime::EventSink;
-use super::state::ModelBadge;
-use crate::model_choice::{ModelChoice, ModelSource};
+use crate::model_choice::ModelChoice;
+use model_jobs::ModelJob;
+use model_slot::ModelSlot;
+use reading::{ReadingCommand, ReadingHandle};
+
+/// How long quitting waits for reading to checkpoint and release the library.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// What the workers need to know, fixed for the session.
 #[derive(Debug, Clone)]
@@ -26,153 +43,165 @@ pub struct WorkerContext {
     pub paths: Vec<PathBuf>,
 }
 
-/// A loaded model and its tokenizer, shared by every job.
-pub struct LoadedModel {
-    /// The weights.
-    pub model: engine::Model,
-    /// The tokenizer.
-    pub tokenizer: engine::Tokenizer,
-}
-
-enum Slot {
-    Loading,
-    Ready(Arc<LoadedModel>),
-    Failed(String),
-}
-
-/// The model, once the loader thread has it. Jobs that need it wait here.
-struct ModelSlot {
-    slot: Mutex<Slot>,
-    changed: Condvar,
-}
-
-impl ModelSlot {
-    fn set(&self, value: Slot) {
-        if let Ok(mut slot) = self.slot.lock() {
-            *slot = value;
-        }
-        self.changed.notify_all();
-    }
-
-    /// Blocks until the model is loaded (or failed to load).
-    #[allow(dead_code)]
-    fn wait(&self) -> Result<Arc<LoadedModel>, String> {
-        let mut slot = self
-            .slot
-            .lock()
-            .map_err(|_| "model loader crashed".to_string())?;
-        loop {
-            match &*slot {
-                Slot::Ready(model) => return Ok(Arc::clone(model)),
-                Slot::Failed(reason) => return Err(reason.clone()),
-                Slot::Loading => {
-                    slot = self
-                        .changed
-                        .wait(slot)
-                        .map_err(|_| "model loader crashed".to_string())?;
-                }
-            }
-        }
-    }
-}
-
 /// The running workers.
 pub struct Workers {
-    #[allow(dead_code)]
-    ctx: Arc<WorkerContext>,
+    ctx: WorkerContext,
     sink: EventSink,
-    #[allow(dead_code)]
     model: Arc<ModelSlot>,
+    reading: Option<ReadingHandle>,
+    model_jobs: Option<Sender<ModelJob>>,
     cancel_flags: HashMap<u64, Arc<AtomicBool>>,
-    shutting_down: Arc<AtomicBool>,
 }
 
 impl Workers {
-    /// Starts loading the model and listing the library; reading starts once the model is in.
+    /// Starts loading the model, listing the library and (once the model is in) reading.
     pub fn start(ctx: WorkerContext, sink: EventSink) -> Workers {
-        let ctx = Arc::new(ctx);
-        let model = Arc::new(ModelSlot {
-            slot: Mutex::new(Slot::Loading),
-            changed: Condvar::new(),
-        });
-        let workers = Workers {
-            ctx: Arc::clone(&ctx),
-            sink: sink.clone(),
-            model: Arc::clone(&model),
-            cancel_flags: HashMap::new(),
-            shutting_down: Arc::new(AtomicBool::new(false)),
+        let model = Arc::new(ModelSlot::new());
+        let loader = {
+            let (model, sink, choice) = (Arc::clone(&model), sink.clone(), ctx.model.clone());
+            thread::Builder::new()
+                .name("model-loader".into())
+                .spawn(move || model.load(&choice, &sink))
         };
-        workers.spawn("model-loader", move || {
-            load_model(&ctx.model, &model, &sink)
-        });
-        workers
-    }
-
-    fn spawn(&self, name: &str, job: impl FnOnce() + Send + 'static) {
-        if let Err(e) = thread::Builder::new().name(name.to_string()).spawn(job) {
-            self.sink.send(WorkerEvent::Notice {
-                text: format!("cannot start {name}: {e}"),
+        let reading = ReadingHandle::spawn(
+            ctx.library_dir.clone(),
+            ctx.paths.clone(),
+            Arc::clone(&model),
+            sink.clone(),
+        );
+        let model_jobs =
+            model_jobs::spawn(ctx.library_dir.clone(), Arc::clone(&model), sink.clone());
+        let report = |what: &str, e: std::io::Error| {
+            sink.send(WorkerEvent::Notice {
+                text: format!("cannot start {what}: {e}"),
                 is_error: true,
             });
+        };
+        if let Err(e) = loader {
+            report("the model loader", e);
+        }
+        let reading = reading.map_err(|e| report("reading", e)).ok();
+        let model_jobs = model_jobs.map_err(|e| report("the model jobs", e)).ok();
+        Workers {
+            ctx,
+            sink,
+            model,
+            reading,
+            model_jobs,
+            cancel_flags: HashMap::new(),
         }
     }
 
     /// Hands one effect to the worker that does it.
     pub fn dispatch(&mut self, effect: Effect) {
-        match effect {
+        // Flags of finished jobs are held by nobody else any more.
+        self.cancel_flags
+            .retain(|_, flag| Arc::strong_count(flag) > 1);
+        let started = match effect {
+            Effect::OpenDocument { doc_id } => library_jobs::open_document(
+                self.ctx.library_dir.clone(),
+                doc_id,
+                Arc::clone(&self.model),
+                self.sink.clone(),
+            ),
+            Effect::Export { doc_id } => library_jobs::export(
+                self.ctx.library_dir.clone(),
+                self.ctx.export_dir.clone(),
+                doc_id,
+                self.sink.clone(),
+            ),
+            Effect::Reread { doc_id } => {
+                self.to_reading(ReadingCommand::Reread(doc_id));
+                Ok(())
+            }
+            Effect::Remove { doc_id } => {
+                self.to_reading(ReadingCommand::Remove(doc_id));
+                Ok(())
+            }
+            Effect::Ask {
+                job,
+                doc_id,
+                question,
+                within,
+            } => {
+                let cancel = self.cancel_flag(job);
+                self.to_model_jobs(ModelJob::Ask {
+                    job,
+                    doc_id,
+                    question,
+                    within,
+                    cancel,
+                });
+                Ok(())
+            }
+            Effect::Summarize {
+                job,
+                doc_id,
+                section,
+                refresh,
+            } => {
+                let cancel = self.cancel_flag(job);
+                self.to_model_jobs(ModelJob::Summarize {
+                    job,
+                    doc_id,
+                    section,
+                    refresh,
+                    cancel,
+                });
+                Ok(())
+            }
             Effect::Cancel { job } => {
                 if let Some(flag) = self.cancel_flags.remove(&job) {
                     flag.store(true, Ordering::Relaxed);
                 }
+                Ok(())
             }
-            other => self.sink.send(WorkerEvent::Notice {
-                text: format!("not available yet (the library is being built): {other:?}"),
+        };
+        if let Err(e) = started {
+            self.sink.send(WorkerEvent::Notice {
+                text: format!("cannot start a worker thread: {e}"),
+                is_error: true,
+            });
+        }
+    }
+
+    fn cancel_flag(&mut self, job: u64) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        self.cancel_flags.insert(job, Arc::clone(&flag));
+        flag
+    }
+
+    fn to_reading(&self, command: ReadingCommand) {
+        match &self.reading {
+            Some(reading) => reading.send(command),
+            None => self.sink.send(WorkerEvent::Notice {
+                text: "reading is not running".into(),
                 is_error: true,
             }),
         }
     }
 
-    /// Asks every job to stop. Reading stops at its next chunk; what it checkpointed is kept,
-    /// and the next start resumes from there.
-    pub fn shutdown(self) {
-        self.shutting_down.store(true, Ordering::Relaxed);
+    fn to_model_jobs(&self, job: ModelJob) {
+        let sent = self
+            .model_jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(job).is_ok());
+        if !sent {
+            self.sink.send(WorkerEvent::Notice {
+                text: "the model jobs thread is not running".into(),
+                is_error: true,
+            });
+        }
+    }
+
+    /// Stops every job; waits (a few seconds at most) for reading to checkpoint and release the
+    /// library. What was checkpointed is kept; the next start resumes from there.
+    pub fn shutdown(mut self) {
         for flag in self.cancel_flags.values() {
             flag.store(true, Ordering::Relaxed);
         }
-    }
-}
-
-fn load_model(choice: &ModelChoice, slot: &ModelSlot, sink: &EventSink) {
-    sink.send(WorkerEvent::ModelLoading {
-        file_name: choice.file_name(),
-    });
-    let loaded = engine::Model::load(&choice.path)
-        .map_err(|e| e.to_string())
-        .and_then(|model| {
-            let tokenizer = match &choice.tokenizer {
-                Some(path) => engine::Tokenizer::from_file(path),
-                None => engine::Tokenizer::for_model(&choice.path),
-            };
-            tokenizer
-                .map(|tokenizer| LoadedModel { model, tokenizer })
-                .map_err(|e| e.to_string())
-        });
-    match loaded {
-        Ok(loaded) => {
-            let info = loaded.model.info();
-            sink.send(WorkerEvent::ModelLoaded(ModelBadge {
-                name: info.name.clone(),
-                n_params: info.n_params,
-                precision: info.precision.clone(),
-                is_demo: info.is_demo || choice.source == ModelSource::Demo,
-            }));
-            slot.set(Slot::Ready(Arc::new(loaded)));
-        }
-        Err(reason) => {
-            sink.send(WorkerEvent::ModelFailed {
-                reason: reason.clone(),
-            });
-            slot.set(Slot::Failed(reason));
+        if let Some(reading) = self.reading.take() {
+            reading.shutdown(SHUTDOWN_WAIT);
         }
     }
 }

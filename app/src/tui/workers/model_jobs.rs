@@ -1,0 +1,269 @@
+//! The model-jobs thread: questions and summaries, one at a time (they would only compete for
+//! the same cores), each streaming its text to the UI and stopping when its cancel flag is set.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::thread;
+
+use ingest::qa::{self, AskEvent, AskOptions, QaContext, QaError, SummaryEvent, SummaryOptions};
+use ingest::Library;
+
+use super::convert::{evidence, notices_note, provenance_line, section_row};
+use super::model_slot::{LoadedModel, ModelSlot};
+use crate::tui::messages::WorkerEvent;
+use crate::tui::runtime::EventSink;
+use crate::tui::state::GenerationStatus;
+
+/// A job for the model.
+pub enum ModelJob {
+    /// Answer a question.
+    Ask {
+        job: u64,
+        doc_id: Option<String>,
+        question: String,
+        within: Option<Range<usize>>,
+        cancel: Arc<AtomicBool>,
+    },
+    /// Write section summaries.
+    Summarize {
+        job: u64,
+        doc_id: String,
+        section: Option<u32>,
+        refresh: bool,
+        cancel: Arc<AtomicBool>,
+    },
+}
+
+/// Starts the thread; jobs sent to the returned sender run in order.
+pub fn spawn(
+    library_dir: PathBuf,
+    model: Arc<ModelSlot>,
+    sink: EventSink,
+) -> std::io::Result<Sender<ModelJob>> {
+    let (tx, rx) = mpsc::channel::<ModelJob>();
+    thread::Builder::new()
+        .name("model-jobs".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                let loaded = model.wait();
+                match job {
+                    ModelJob::Ask {
+                        job,
+                        doc_id,
+                        question,
+                        within,
+                        cancel,
+                    } => {
+                        let finished = match &loaded {
+                            Ok(loaded) => ask(
+                                &library_dir,
+                                loaded,
+                                &sink,
+                                job,
+                                doc_id,
+                                &question,
+                                within,
+                                &cancel,
+                            ),
+                            Err(reason) => failed_answer(job, format!("no model: {reason}")),
+                        };
+                        sink.send(finished);
+                    }
+                    ModelJob::Summarize {
+                        job,
+                        doc_id,
+                        section,
+                        refresh,
+                        cancel,
+                    } => {
+                        let status = match &loaded {
+                            Ok(loaded) => summarize(
+                                &library_dir,
+                                loaded,
+                                &sink,
+                                job,
+                                &doc_id,
+                                section,
+                                refresh,
+                                &cancel,
+                            ),
+                            Err(reason) => GenerationStatus::Failed(format!("no model: {reason}")),
+                        };
+                        sink.send(WorkerEvent::SummariesFinished { job, status });
+                    }
+                }
+            }
+        })?;
+    Ok(tx)
+}
+
+fn failed_answer(job: u64, reason: String) -> WorkerEvent {
+    WorkerEvent::AskFinished {
+        job,
+        status: GenerationStatus::Failed(reason),
+        note: None,
+        provenance: String::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ask(
+    library_dir: &std::path::Path,
+    loaded: &LoadedModel,
+    sink: &EventSink,
+    job: u64,
+    doc_id: Option<String>,
+    question: &str,
+    within: Option<Range<usize>>,
+    cancel: &AtomicBool,
+) -> WorkerEvent {
+    let library = match Library::open(library_dir) {
+        Ok(library) => library,
+        Err(e) => return failed_answer(job, e.to_string()),
+    };
+    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer).with_cancel(cancel);
+    let options = AskOptions {
+        documents: doc_id.map(|id| vec![id]),
+        within_bytes: within.map(|r| r.start as u64..r.end as u64),
+        ..AskOptions::default()
+    };
+    let result = qa::ask(&ctx, question, &options, &mut |event| {
+        match event {
+            AskEvent::Evidence {
+                evidence: found, ..
+            } => sink.send(WorkerEvent::AskEvidence {
+                job,
+                evidence: found.iter().map(evidence).collect(),
+                note: None,
+            }),
+            AskEvent::Text(piece) => sink.send(WorkerEvent::AskText {
+                job,
+                text: piece.to_string(),
+            }),
+            AskEvent::Skipped { .. } => {}
+        }
+        !cancel.load(Ordering::Relaxed)
+    });
+    match result {
+        Ok(answer) => {
+            let status = if cancel.load(Ordering::Relaxed) {
+                GenerationStatus::Cancelled
+            } else {
+                GenerationStatus::Done
+            };
+            WorkerEvent::AskFinished {
+                job,
+                status,
+                note: notices_note(&answer.notices),
+                provenance: provenance_line(&answer.provenance),
+            }
+        }
+        Err(QaError::Cancelled) => WorkerEvent::AskFinished {
+            job,
+            status: GenerationStatus::Cancelled,
+            note: None,
+            provenance: String::new(),
+        },
+        Err(e) => failed_answer(job, e.to_string()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    library_dir: &std::path::Path,
+    loaded: &LoadedModel,
+    sink: &EventSink,
+    job: u64,
+    doc_id: &str,
+    section: Option<u32>,
+    refresh: bool,
+    cancel: &AtomicBool,
+) -> GenerationStatus {
+    let library = match Library::open(library_dir) {
+        Ok(library) => library,
+        Err(e) => return GenerationStatus::Failed(e.to_string()),
+    };
+    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer).with_cancel(cancel);
+    let options = SummaryOptions {
+        refresh,
+        only_section: section,
+        ..SummaryOptions::default()
+    };
+    let mut current = None;
+    let result = qa::summarize(&ctx, doc_id, &options, &mut |event| {
+        match event {
+            // For one section the list the UI has stays; for all, the list is replaced.
+            SummaryEvent::Sections(sections) if section.is_none() => {
+                let rows = sections
+                    .iter()
+                    .map(|s| {
+                        let mut row = section_row(s, None);
+                        row.status = GenerationStatus::Starting;
+                        row
+                    })
+                    .collect();
+                sink.send(WorkerEvent::SummarySections {
+                    job,
+                    sections: rows,
+                });
+            }
+            SummaryEvent::Sections(_) => {}
+            SummaryEvent::Started(s) => {
+                current = Some(s.index);
+                sink.send(WorkerEvent::SummaryText {
+                    job,
+                    section: s.index,
+                    text: String::new(),
+                });
+            }
+            SummaryEvent::Text(piece) => {
+                if let Some(index) = current {
+                    sink.send(WorkerEvent::SummaryText {
+                        job,
+                        section: index,
+                        text: piece.to_string(),
+                    });
+                }
+            }
+            SummaryEvent::Finished { summary, .. } => sink.send(WorkerEvent::SummaryDone {
+                job,
+                section: summary.section.index,
+                summary: Some(summary.text.clone()),
+                provenance: provenance_line(&summary.provenance),
+                status: GenerationStatus::Done,
+            }),
+        }
+        !cancel.load(Ordering::Relaxed)
+    });
+    match result {
+        Ok(report) => {
+            for pending in &report.pending {
+                sink.send(WorkerEvent::SummaryDone {
+                    job,
+                    section: pending.index,
+                    summary: None,
+                    provenance: String::new(),
+                    status: GenerationStatus::Failed(
+                        "not read yet: reading is still on its way there".into(),
+                    ),
+                });
+            }
+            if let Some(note) = notices_note(&report.notices) {
+                sink.send(WorkerEvent::Notice {
+                    text: note,
+                    is_error: false,
+                });
+            }
+            if cancel.load(Ordering::Relaxed) {
+                GenerationStatus::Cancelled
+            } else {
+                GenerationStatus::Done
+            }
+        }
+        Err(QaError::Cancelled) => GenerationStatus::Cancelled,
+        Err(e) => GenerationStatus::Failed(e.to_string()),
+    }
+}

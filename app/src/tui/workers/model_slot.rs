@@ -1,0 +1,95 @@
+//! The model, loaded once on its own thread and shared by every job. Jobs that need it before it
+//! is loaded wait here; the UI never does.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::model_choice::{ModelChoice, ModelSource};
+use crate::tui::messages::WorkerEvent;
+use crate::tui::runtime::EventSink;
+use crate::tui::state::ModelBadge;
+
+/// A loaded model and its tokenizer.
+pub struct LoadedModel {
+    /// The weights.
+    pub model: engine::Model,
+    /// The tokenizer.
+    pub tokenizer: engine::Tokenizer,
+}
+
+enum Slot {
+    Loading,
+    Ready(Arc<LoadedModel>),
+    Failed(String),
+}
+
+/// Where the loader thread puts the model.
+pub struct ModelSlot {
+    slot: Mutex<Slot>,
+    changed: Condvar,
+}
+
+impl ModelSlot {
+    /// An empty slot (loading).
+    pub fn new() -> ModelSlot {
+        ModelSlot {
+            slot: Mutex::new(Slot::Loading),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn set(&self, value: Slot) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = value;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Blocks until the model is loaded; the reason it could not be, if it could not.
+    pub fn wait(&self) -> Result<Arc<LoadedModel>, String> {
+        let crashed = || "the model loader crashed".to_string();
+        let mut slot = self.slot.lock().map_err(|_| crashed())?;
+        loop {
+            match &*slot {
+                Slot::Ready(model) => return Ok(Arc::clone(model)),
+                Slot::Failed(reason) => return Err(reason.clone()),
+                Slot::Loading => slot = self.changed.wait(slot).map_err(|_| crashed())?,
+            }
+        }
+    }
+
+    /// Loads the chosen model into the slot, reporting to the status bar.
+    pub fn load(&self, choice: &ModelChoice, sink: &EventSink) {
+        sink.send(WorkerEvent::ModelLoading {
+            file_name: choice.file_name(),
+        });
+        let loaded = engine::Model::load(&choice.path)
+            .map_err(|e| format!("{}: {e}", choice.path.display()))
+            .and_then(|model| {
+                let tokenizer = match &choice.tokenizer {
+                    Some(path) => engine::Tokenizer::from_file(path),
+                    None => engine::Tokenizer::for_model(&choice.path),
+                };
+                tokenizer
+                    .map(|tokenizer| LoadedModel { model, tokenizer })
+                    .map_err(|e| format!("tokenizer: {e}"))
+            });
+        match loaded {
+            Ok(loaded) => {
+                let info = loaded.model.info();
+                sink.send(WorkerEvent::ModelLoaded(ModelBadge {
+                    name: info.name.clone(),
+                    n_params: info.n_params,
+                    precision: info.precision.clone(),
+                    is_demo: info.is_demo || choice.source == ModelSource::Demo,
+                }));
+                self.set(Slot::Ready(Arc::new(loaded)));
+            }
+            Err(reason) => {
+                sink.send(WorkerEvent::ModelFailed {
+                    reason: reason.clone(),
+                });
+                self.set(Slot::Failed(reason));
+            }
+        }
+    }
+}
