@@ -3,6 +3,7 @@
 
 pub mod engine_cmds;
 pub mod library_cmds;
+mod progress_line;
 pub mod qa_cmds;
 
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ pub const LIBRARY_ENV: &str = "RWKV_READER_LIBRARY";
 /// rwkv-reader: read books and case files with an RWKV-4 model, ask questions with page
 /// citations, navigate section summaries. Without a subcommand it opens the terminal UI.
 #[derive(Debug, Parser)]
-#[command(name = "rwkv-reader", version, args_conflicts_with_subcommands = true)]
+#[command(name = "rwkv-reader", version)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
@@ -181,6 +182,24 @@ mod tests {
         assert_eq!(args.query, "breach of contract");
         assert!(args.json);
         assert_eq!(cli.global.model, Some(PathBuf::from("m.pth")));
+        Ok(())
+    }
+
+    #[test]
+    fn global_options_before_a_subcommand_do_not_turn_it_into_a_path() -> Result<()> {
+        let cli = Cli::try_parse_from([
+            "rwkv-reader",
+            "--library",
+            "/tmp/l",
+            "ingest",
+            "a.txt",
+            "--json",
+        ])?;
+        let Some(Command::Ingest(args)) = cli.command else {
+            panic!("not ingest: {cli:?}")
+        };
+        assert_eq!(args.paths, vec![PathBuf::from("a.txt")]);
+        assert!(cli.paths.is_empty());
         Ok(())
     }
 

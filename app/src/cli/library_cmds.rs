@@ -2,13 +2,20 @@
 //! extraction worker that ingestion re-executes this binary as.
 
 use std::ffi::OsString;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
-use anyhow::{bail, Result};
+use anyhow::{Context as _, Result};
 use clap::Args;
+use ingest::qa::provenance::{marked_snippet, page_label};
+use ingest::{IngestOptions, Library, OutcomeStatus, Summary};
 
+use super::progress_line::ProgressLine;
+use super::qa_cmds::{highlight_marks, inert, load_model, matching_documents, open_library};
 use super::Context;
+use crate::tui::draw::format_count;
 
 /// `rwkv-reader ingest PATH...`.
 #[derive(Debug, Clone, Args)]
@@ -16,9 +23,10 @@ pub struct IngestArgs {
     /// Files or folders to read (recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Save the model's state every N chunks [default: about every 4,096 tokens].
-    #[arg(long, value_name = "N")]
-    pub checkpoint_every: Option<usize>,
+    /// Save the model's state every N chunks of ~512 tokens [default: 8, about every 4,096
+    /// tokens].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: Option<u64>,
     /// Print the per-file outcome summary as JSON instead of a progress bar and a table.
     #[arg(long)]
     pub json: bool,
@@ -90,14 +98,119 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Runs `ingest`.
-pub fn ingest(_ctx: &Context, _args: IngestArgs) -> Result<ExitCode> {
-    bail!("`ingest` is not built yet")
+/// Runs `ingest`: a progress bar on stderr (lines when it is not a terminal), then one line
+/// per file (or, with `--json`, the summary as JSON on stdout).
+pub fn ingest(ctx: &Context, args: IngestArgs) -> Result<ExitCode> {
+    let dir = ctx.library_dir()?;
+    let (model, tokenizer) = load_model(ctx)?;
+    eprintln!("model: {}", model.info().label());
+    let mut writer = Library::open_writer(&dir)
+        .with_context(|| format!("opening the library {} for writing", dir.display()))?;
+    let mut options = IngestOptions::default();
+    if let Some(every) = args.checkpoint_every {
+        options.checkpoint_every_chunks = usize::try_from(every).unwrap_or(usize::MAX);
+    }
+    let mut progress = ProgressLine::new(std::io::stderr().is_terminal(), args.json);
+    // Nothing cancels a command-line run but a signal, which ingestion survives: the next run
+    // resumes from the last checkpoint.
+    let never = AtomicBool::new(false);
+    let summary = ingest::run(
+        &args.paths,
+        &mut writer,
+        &model,
+        &tokenizer,
+        &options,
+        &mut |p| progress.update(&p),
+        &never,
+    )
+    .context("ingesting")?;
+    progress.finish();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        print_outcomes(&mut out, &summary)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `search`.
-pub fn search(_ctx: &Context, _args: SearchArgs) -> Result<ExitCode> {
-    bail!("`search` is not built yet")
+fn print_outcomes(out: &mut impl Write, summary: &Summary) -> Result<()> {
+    for f in &summary.files {
+        let status = match f.status {
+            OutcomeStatus::Ingested => "ingested",
+            OutcomeStatus::Skipped => "unchanged",
+            OutcomeStatus::Failed => "FAILED",
+            OutcomeStatus::Interrupted => "interrupted",
+        };
+        writeln!(
+            out,
+            "{status:<11} {:>4} pages {:>9} tokens {:>3} checkpoints  {}",
+            f.pages,
+            format_count(f.tokens),
+            f.checkpoints,
+            inert(&f.path.display().to_string())
+        )?;
+        if let Some(reason) = &f.reason {
+            writeln!(out, "            reason: {}", inert(reason))?;
+        }
+        for warning in &f.warnings {
+            writeln!(out, "            warning: {}", inert(warning))?;
+        }
+    }
+    let t = &summary.totals;
+    writeln!(
+        out,
+        "{} ingested, {} unchanged, {} failed · {} tokens read at {:.0} tok/s · {} checkpoints written",
+        summary.count(OutcomeStatus::Ingested),
+        summary.count(OutcomeStatus::Skipped),
+        summary.count(OutcomeStatus::Failed),
+        format_count(t.tokens_done),
+        t.tokens_per_second,
+        t.checkpoints_written
+    )?;
+    Ok(())
+}
+
+/// Runs `search`: document, pages and a highlighted snippet per hit (or the hits as JSON).
+pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
+    let library = open_library(ctx)?;
+    let only: Option<Vec<String>> = match &args.doc {
+        Some(name) => Some(
+            matching_documents(&library, name)?
+                .into_iter()
+                .map(|d| d.id)
+                .collect(),
+        ),
+        None => None,
+    };
+    let hits = library
+        .search(&args.query, args.limit, only.as_deref())
+        .context("searching")?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &hits)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        writeln!(out, "No hits for {:?}.", args.query)?;
+    }
+    let (open, close) = highlight_marks();
+    for (i, hit) in hits.iter().enumerate() {
+        writeln!(
+            out,
+            "{}. {}, {} (score {:.1})",
+            i + 1,
+            inert(&hit.title),
+            page_label(hit.pages),
+            hit.score
+        )?;
+        if let Some(snippet) = &hit.snippet {
+            writeln!(out, "   {}", inert(&marked_snippet(snippet, open, close)))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `ask`.

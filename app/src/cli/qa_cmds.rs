@@ -19,7 +19,7 @@ use super::library_cmds::{AskArgs, ExportArgs, SummarizeArgs};
 use super::Context;
 
 /// The model and tokenizer chosen by the options and config.
-fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
+pub(super) fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
     let choice = ctx.model_choice()?;
     let model = engine::Model::load(&choice.path)
         .with_context(|| format!("loading the model {}", choice.path.display()))?;
@@ -31,13 +31,13 @@ fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
     Ok((model, tokenizer))
 }
 
-fn open_library(ctx: &Context) -> Result<Library> {
+pub(super) fn open_library(ctx: &Context) -> Result<Library> {
     let dir = ctx.library_dir()?;
     Library::open(&dir).with_context(|| format!("opening the library {}", dir.display()))
 }
 
 /// Documents matching `--doc NAME` (all of them), or an error naming what the library holds.
-fn matching_documents(library: &Library, name: &str) -> Result<Vec<DocumentRecord>> {
+pub(super) fn matching_documents(library: &Library, name: &str) -> Result<Vec<DocumentRecord>> {
     let found = library.find_documents(name)?;
     if found.is_empty() {
         let titles: Vec<String> = library.documents()?.into_iter().map(|d| d.title).collect();
@@ -75,14 +75,14 @@ fn one_document(library: &Library, name: Option<&str>) -> Result<DocumentRecord>
 
 /// Text from a document or the model made safe for a terminal: control characters (escape
 /// sequences included) are dropped, except newlines and tabs.
-fn inert(text: &str) -> String {
+pub(super) fn inert(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
         .collect()
 }
 
 /// Bold on a terminal, Markdown-style stars otherwise.
-fn highlight_marks() -> (&'static str, &'static str) {
+pub(super) fn highlight_marks() -> (&'static str, &'static str) {
     if std::io::stdout().is_terminal() {
         ("\x1b[1m", "\x1b[0m")
     } else {
