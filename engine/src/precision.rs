@@ -14,9 +14,9 @@ pub const Q8_0_BLOCK_VALUES: usize = 32;
 /// Bytes per Q8_0 block: an f16 scale and 32 signed bytes.
 pub const Q8_0_BLOCK_BYTES: usize = 34;
 
-// The byte views of `BlockQ8_0` below rely on candle's layout (repr(C), f16 then [i8; 32], no padding).
+// The byte view of `BlockQ8_0` below relies on candle's layout (repr(C), f16 then [i8; 32], no
+// padding).
 const _: () = assert!(std::mem::size_of::<BlockQ8_0>() == Q8_0_BLOCK_BYTES);
-const _: () = assert!(std::mem::align_of::<BlockQ8_0>() == 2);
 
 /// How a model's matrices (and embedding) are stored and multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -205,24 +205,6 @@ pub(crate) fn q8_0_bytes(blocks: &[BlockQ8_0]) -> &[u8] {
     unsafe {
         std::slice::from_raw_parts(blocks.as_ptr().cast::<u8>(), std::mem::size_of_val(blocks))
     }
-}
-
-/// Views stored Q8_0 bytes as blocks without copying; `None` if the bytes are not 2-aligned or not
-/// a whole number of blocks.
-pub(crate) fn q8_0_blocks(bytes: &[u8]) -> Option<&[BlockQ8_0]> {
-    if !bytes.len().is_multiple_of(Q8_0_BLOCK_BYTES)
-        || !(bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<BlockQ8_0>())
-    {
-        return None;
-    }
-    // SAFETY: length and alignment checked above; every bit pattern is a valid BlockQ8_0 (an f16
-    // and 32 i8), and the returned slice borrows `bytes`.
-    Some(unsafe {
-        std::slice::from_raw_parts(
-            bytes.as_ptr().cast::<BlockQ8_0>(),
-            bytes.len() / Q8_0_BLOCK_BYTES,
-        )
-    })
 }
 
 #[cfg(test)]
