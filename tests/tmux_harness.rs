@@ -16,6 +16,8 @@ const POLL: Duration = Duration::from_millis(50);
 /// A program running in its own tmux server.
 pub struct TmuxSession {
     socket: String,
+    /// Holds `exit-status`, written by the wrapper shell when the program ends.
+    status_dir: tempfile::TempDir,
 }
 
 fn tmux_output(socket: &str, args: &[&str]) -> Output {
@@ -44,7 +46,16 @@ impl TmuxSession {
         height: u16,
     ) -> TmuxSession {
         let socket = format!("rwkv-e2e-{}-{}", std::process::id(), unique());
-        let session = TmuxSession { socket };
+        let status_dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("temp dir for the exit status: {e}"),
+        };
+        // The program runs under `sh`, which records its exit status in a file: under load tmux
+        // can be slow to notice that a pane's process has ended (it was seen leaving it a
+        // zombie for over a minute), and the file does not depend on that.
+        let status_path = status_dir.path().join("exit-status");
+        let script = format!("\"$@\"; echo $? > '{}'", status_path.display());
+        let session = TmuxSession { socket, status_dir };
         let (w, h) = (width.to_string(), height.to_string());
         let cwd = cwd.to_string_lossy().into_owned();
         let mut cmd: Vec<String> = [
@@ -83,7 +94,7 @@ impl TmuxSession {
             cmd.push("-e".into());
             cmd.push(format!("{key}={value}"));
         }
-        cmd.push("--".into());
+        cmd.extend(["--", "sh", "-c", &script, "sh"].map(String::from));
         cmd.push(program.to_string_lossy().into_owned());
         cmd.extend(args.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
@@ -128,20 +139,9 @@ impl TmuxSession {
 
     /// The program's exit status once it has exited (128 + N for a death by signal N).
     pub fn exit_status(&self) -> Option<i32> {
-        let format = "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}";
-        let out = tmux_output(
-            &self.socket,
-            &["display-message", "-p", "-t", "e2e", format],
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
-        let fields: Vec<&str> = text.trim().split('|').collect();
-        match fields.as_slice() {
-            ["1", status, _] if !status.is_empty() => status.parse().ok(),
-            ["1", _, signal] if !signal.is_empty() => signal.parse::<i32>().ok().map(|n| 128 + n),
-            // tmux marks the pane dead when the terminal closes, a moment before it collects the
-            // exit status: not known yet.
-            _ => None,
-        }
+        let text = std::fs::read_to_string(self.status_dir.path().join("exit-status")).ok()?;
+        // The shell may not have finished writing the line yet.
+        text.strip_suffix('\n')?.trim().parse().ok()
     }
 
     /// Waits until `pred` holds for the screen; panics with the last screen after `timeout`.

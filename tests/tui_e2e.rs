@@ -10,6 +10,12 @@ use tmux_harness::TmuxSession;
 
 /// Generous: the first start loads the model in the dev profile on a busy 2-core machine.
 const STARTUP: Duration = Duration::from_secs(60);
+/// Reading the sample book (36 pages, ~21,000 tokens) takes ~10 s with the demo model here.
+const READING: Duration = Duration::from_secs(300);
+/// An answer: re-reading from a checkpoint plus up to 120 generated tokens.
+const ANSWER: Duration = Duration::from_secs(180);
+/// The sample book, as a PDF so that citations carry real page numbers.
+const BOOK: &str = "sample-docs/the-keeper-of-tallow-point.pdf";
 
 fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_rwkv-reader"))
@@ -98,4 +104,112 @@ fn a_broken_config_file_is_reported_before_the_terminal_is_touched() {
         "the error names the key and the file: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The flow of issue 6: open a sample book, wait for reading to finish, ask a question, see an
+/// answer with a page citation, open Summaries and jump to a section, quit — then start again
+/// and see the library restored without re-reading.
+#[test]
+fn read_a_book_ask_jump_to_a_section_quit_and_resume_without_rereading() {
+    let sandbox = Sandbox::new();
+    let tui = sandbox.start(&[BOOK], 100, 30);
+
+    // Reading finishes in the background; the Library shows the book as read.
+    let screen = tui.wait_until("the book read to the end", READING, |s| {
+        s.lines()
+            .any(|l| l.contains("the-keeper-of-tallow-point.pdf") && l.contains("ready"))
+    });
+    assert!(screen.contains("36"), "the book has 36 pages:\n{screen}");
+
+    // Open it, ask a question; the answer streams in with its evidence and provenance.
+    tui.keys(&["Enter"]);
+    tui.wait_for("page 1/36", STARTUP);
+    tui.keys(&["a"]);
+    tui.wait_for("> ", STARTUP);
+    tui.type_text("Who kept the light at Tallow Point?");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_for("re-read", ANSWER);
+    assert!(
+        screen.contains("Q: Who kept the light at Tallow Point?"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("demo model"),
+        "the answer is labelled as the demo model's:\n{screen}"
+    );
+    let evidence: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Evidence ("))
+        .skip(1)
+        .take_while(|l| !l.starts_with('└'))
+        .collect();
+    assert!(!evidence.is_empty(), "no evidence listed:\n{screen}");
+    assert!(
+        evidence.iter().all(|l| has_page_citation(l)),
+        "every passage cites its pages:\n{}",
+        evidence.join("\n")
+    );
+
+    // Summaries: the book's chapters; Enter on one shows its text in the Reader.
+    tui.keys(&["4"]);
+    tui.wait_for("Chapter 2: An Empty Tower", STARTUP);
+    tui.keys(&["j", "j"]);
+    let screen = tui.wait_until("Chapter 3 selected", STARTUP, |s| {
+        s.lines()
+            .any(|l| l.contains('▸') && l.contains("Chapter 3: The Logbook"))
+    });
+    assert!(
+        screen.contains("pp.8–10"),
+        "sections show their pages:\n{screen}"
+    );
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_until("the Reader at Chapter 3", STARTUP, |s| {
+        s.contains("tallow-point.pdf — page")
+            && s.contains("Chapter 3: The Logbook")
+            && !s.contains('▸')
+    });
+    assert!(
+        screen
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("page 7/36") || l.contains("page 8/36")),
+        "{screen}"
+    );
+
+    tui.keys(&["q"]);
+    assert_eq!(
+        tui.wait_exit(STARTUP),
+        0,
+        "exit status; screen:\n{}",
+        tui.screen()
+    );
+    drop(tui);
+
+    // Started again without arguments: the library is there, and nothing is read again.
+    let tui = sandbox.start(&[], 100, 30);
+    let screen = tui.wait_for("Reading done: 0 read, 1 unchanged", READING);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("the-keeper-of-tallow-point.pdf") && l.contains("ready")),
+        "{screen}"
+    );
+    // The earlier question is in the book's notes.
+    tui.keys(&["Enter", "3"]);
+    tui.wait_for("Who kept the light at Tallow Point?", STARTUP);
+    tui.keys(&["q"]);
+    assert_eq!(
+        tui.wait_exit(STARTUP),
+        0,
+        "exit status; screen:\n{}",
+        tui.screen()
+    );
+}
+
+/// `p.12` or `pp.8–10` somewhere in the line.
+fn has_page_citation(line: &str) -> bool {
+    ["p.", "pp."].iter().any(|prefix| {
+        line.match_indices(prefix)
+            .any(|(i, _)| line[i + prefix.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
