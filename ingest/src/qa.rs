@@ -54,6 +54,7 @@ pub mod prompt;
 pub mod provenance;
 pub mod retrieve;
 pub mod sections;
+pub mod select;
 pub mod summarize;
 
 pub use ask::{ask, ask_each, AskEvent, AskOptions, DocumentAnswer, DocumentAnswerOutcome};

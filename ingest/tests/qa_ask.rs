@@ -27,6 +27,7 @@ fn questions_about_a_read_book() {
     evidence_cites_the_page_the_words_are_on(&fx);
     tokens_reread_are_bounded_by_spacing_passage_and_prompt(&fx);
     as_of_page_never_cites_later_pages(&fx);
+    asking_about_one_section(&fx);
     questions_never_leak(&fx);
 
     assert_eq!(
@@ -88,6 +89,47 @@ fn evidence_cites_the_page_the_words_are_on(fx: &Fixture) {
     // The answer is in the document's notes.
     let notes = ingest::qa::load_notes(&library, id).unwrap();
     assert_eq!(notes.answers.last().unwrap().question, answer.question);
+}
+
+fn asking_about_one_section(fx: &Fixture) {
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("book.txt");
+    let sections = ingest::qa::document_sections(&library, demo().0.fingerprint(), id).unwrap();
+    let (chapter2, chapter3) = (&sections[1], &sections[2]);
+    let mut o = ask_options(id);
+    o.within_bytes = Some(chapter2.byte_range.clone());
+    let a = ask(
+        &ctx,
+        "Where was the brass astrolabe buried?",
+        &o,
+        &mut |_| true,
+    )
+    .unwrap();
+    let e = &a.evidence[0];
+    assert!(
+        e.byte_range.start < chapter2.byte_range.end
+            && e.byte_range.end > chapter2.byte_range.start
+    );
+    assert!(
+        a.evidence.iter().all(|e| e.pages.1 <= 4),
+        "{:?}",
+        a.evidence
+    );
+    // Nothing in chapter 3 matches: the model reads the chapter itself.
+    o.within_bytes = Some(chapter3.byte_range.clone());
+    let a = ask(&ctx, "What colour was the sky?", &o, &mut |_| true).unwrap();
+    assert_eq!(a.evidence.len(), 1);
+    assert_eq!(a.evidence[0].byte_range, chapter3.byte_range);
+    assert_eq!(a.evidence[0].pages, (5, 6));
+    assert_eq!(
+        a.provenance.material.as_ref().unwrap().byte_range.end,
+        chapter3.byte_range.end
+    );
+    assert!(a
+        .notices
+        .iter()
+        .any(|n| n.contains("read the section itself")));
 }
 
 fn questions_never_leak(fx: &Fixture) {

@@ -3,19 +3,17 @@
 //! generate (see the [module doc](super)). `whole` asks the state after everything read instead.
 
 use super::error::QaError;
-use super::fork::{
-    fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, Fork, LoadedDocument,
-};
+use super::fork::{fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, Fork};
 use super::notes;
 use super::prompt::{gist_prompt, question_prompt, Prompt};
 use super::provenance::{
     Answer, DocumentRef, Evidence, EvidenceRole, Mode, Provenance, TextSpan, Timing,
 };
-use super::retrieve::{content_words, evidence_from_hit, visible_part, Visible};
+use super::retrieve::{content_words, Visible};
+use super::select::{find_evidence, no_match, scope_ids, section_as_passage, DocumentCache};
 use super::{now_unix_s, QaContext};
 use engine::{Generation, SamplerConfig};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -130,7 +128,17 @@ pub fn ask(
     let scope = scope_ids(ctx.library, opts)?;
     let terms = content_words(question);
     let mut docs = DocumentCache::default();
-    let found = find_evidence(ctx, &terms, &scope, opts, &mut docs)?;
+    let mut found = find_evidence(ctx, &terms, &scope, opts, &mut docs)?;
+    let mut notices = Vec::new();
+    if found.is_empty() && !opts.whole {
+        if let Some(section) = section_as_passage(ctx, &scope, opts, &terms, &mut docs)? {
+            notices.push(
+                "No passage in the section matched the question's words: the model read the section itself."
+                    .to_string(),
+            );
+            found.push(section);
+        }
+    }
 
     let chosen = if opts.whole {
         match (&scope.only, found.first()) {
@@ -141,7 +149,6 @@ pub fn ask(
     } else {
         found.first().map(|e| e.document_id.clone())
     };
-    let mut notices = Vec::new();
     let (doc_id, mode) = match chosen {
         Some(id) => (
             id,
@@ -338,164 +345,6 @@ pub fn ask_each(
         results.push(DocumentAnswer { document, outcome });
     }
     Ok(results)
-}
-
-/// The documents a question may use.
-struct Scope {
-    /// Ids for the search filter; `None`: the whole library.
-    filter: Option<Vec<String>>,
-    /// The single document in scope, if there is exactly one.
-    only: Option<String>,
-}
-
-fn scope_ids(library: &crate::Library, opts: &AskOptions) -> Result<Scope, QaError> {
-    let indexed: Vec<String> = match &opts.documents {
-        Some(ids) => {
-            let mut kept = Vec::new();
-            for id in ids {
-                if library.document(id)?.is_indexed() {
-                    kept.push(id.clone());
-                }
-            }
-            kept
-        }
-        None => library
-            .documents()?
-            .into_iter()
-            .filter(|d| d.is_indexed())
-            .map(|d| d.id)
-            .collect(),
-    };
-    if indexed.is_empty() {
-        return Err(QaError::NoDocuments(match &opts.documents {
-            Some(_) => " among the documents named (not indexed or failed)".into(),
-            None => " in the library".into(),
-        }));
-    }
-    Ok(Scope {
-        only: (indexed.len() == 1).then(|| indexed[0].clone()),
-        filter: opts.documents.as_ref().map(|_| indexed),
-    })
-}
-
-/// Documents loaded for this question, with what of each is visible.
-#[derive(Default)]
-struct DocumentCache {
-    docs: HashMap<String, (LoadedDocument, Result<Visible, String>)>,
-}
-
-impl DocumentCache {
-    fn get(
-        &mut self,
-        ctx: &QaContext<'_>,
-        id: &str,
-        as_of_page: Option<u32>,
-    ) -> Result<(&LoadedDocument, VisibleResult), QaError> {
-        if !self.docs.contains_key(id) {
-            let doc = LoadedDocument::load(ctx.library, id)?;
-            let visible = match visible_part(ctx.library, ctx.model.fingerprint(), &doc, as_of_page)
-            {
-                Ok(v) => Ok(v),
-                // Kept as a message: the error is raised only if this document must answer.
-                Err(e @ (QaError::NotReadYet { .. } | QaError::BadPage { .. })) => {
-                    Err(e.to_string())
-                }
-                Err(e) => return Err(e),
-            };
-            self.docs.insert(id.to_string(), (doc, visible));
-        }
-        let (doc, visible) = &self.docs[id];
-        Ok((
-            doc,
-            VisibleResult {
-                visible: visible.clone(),
-                title: doc.record.title.clone(),
-                as_of_page,
-            },
-        ))
-    }
-}
-
-/// A document's visible part, or the reason it has none (re-raised as the right error).
-struct VisibleResult {
-    visible: Result<Visible, String>,
-    title: String,
-    as_of_page: Option<u32>,
-}
-
-impl VisibleResult {
-    fn into_result(self) -> Result<Visible, QaError> {
-        match self.visible {
-            Ok(v) => Ok(v),
-            Err(_) if self.as_of_page == Some(0) => Err(QaError::BadPage {
-                title: self.title,
-                page: 0,
-            }),
-            Err(_) => Err(QaError::NotReadYet { title: self.title }),
-        }
-    }
-}
-
-/// Hits at first; more if none of them is in the visible text.
-const FIRST_HITS: usize = 32;
-const MORE_HITS: usize = 512;
-
-/// The visible passages for `terms`, best first: the first has role `Read`.
-fn find_evidence(
-    ctx: &QaContext<'_>,
-    terms: &[String],
-    scope: &Scope,
-    opts: &AskOptions,
-    docs: &mut DocumentCache,
-) -> Result<Vec<Evidence>, QaError> {
-    let query = terms.join(" OR ");
-    if query.is_empty() {
-        return Ok(Vec::new());
-    }
-    let wanted = opts.passages.max(1);
-    for limit in [FIRST_HITS, MORE_HITS] {
-        let hits = ctx.library.search(&query, limit, scope.filter.as_deref())?;
-        let mut evidence: Vec<Evidence> = Vec::new();
-        for hit in &hits {
-            let (doc, visible) = docs.get(ctx, &hit.document_id, opts.as_of_page)?;
-            let Ok(visible) = visible.visible else {
-                continue;
-            };
-            let role = if evidence.is_empty() {
-                EvidenceRole::Read
-            } else {
-                EvidenceRole::AlsoMatched
-            };
-            if let Some(e) = evidence_from_hit(
-                hit,
-                doc,
-                visible.end_byte,
-                opts.within_bytes.as_ref(),
-                terms,
-                role,
-            ) {
-                evidence.push(e);
-                if evidence.len() == wanted {
-                    break;
-                }
-            }
-        }
-        if !evidence.is_empty() || hits.len() < limit {
-            return Ok(evidence);
-        }
-    }
-    Ok(Vec::new())
-}
-
-fn no_match(question: &str, doc: &LoadedDocument, opts: &AskOptions) -> QaError {
-    let mut scope = format!(" in {}", doc.record.title);
-    if let Some(page) = opts.as_of_page {
-        scope.push_str(&format!(" up to page {page}"));
-    }
-    QaError::NoMatch {
-        question: question.to_string(),
-        scope,
-    }
 }
 
 /// Generates from `state`, streaming text to `on_event`; the time of the first piece of text.

@@ -52,18 +52,37 @@ const FILLER: &[&str] = &[
     "bridge", "carts", "horses", "farmers", "brought", "wool", "grain",
 ];
 
-const NEEDLE_OBJECTS: &[&str] = &[
-    "zephyrine compass",
-    "marrowlock ledger",
-    "quintessa lantern",
-    "brindlecap deed",
+/// Needles per document: enough that, at any size, they fall at all sorts of distances after
+/// a checkpoint (the time to the first token depends on that distance, not on the length).
+pub const NEEDLES: usize = 48;
+
+/// Made-up words (no filler word is one): prefix × suffix gives every needle its own object.
+#[rustfmt::skip]
+const NEEDLE_PREFIXES: &[&str] = &[
+    "zeph", "marrow", "quint", "brindle", "ostro", "pellu", "tamber", "vex", "quilli", "dross",
+    "amber", "crow",
 ];
+#[rustfmt::skip]
+const NEEDLE_SUFFIXES: &[&str] = &["ine", "lock", "essa", "vane"];
+#[rustfmt::skip]
+const NEEDLE_NOUNS: &[&str] = &[
+    "compass", "ledger", "lantern", "deed", "sextant", "chronometer", "charter", "seal",
+];
+#[rustfmt::skip]
 const NEEDLE_PLACES: &[&str] = &[
-    "tin box beneath the chapel floor",
-    "hollow beam of the boathouse",
-    "locked drawer of the pilot's desk",
-    "oilskin pouch behind the bakery oven",
+    "tin box beneath the chapel floor", "hollow beam of the boathouse",
+    "locked drawer of the pilot's desk", "oilskin pouch behind the bakery oven",
+    "sea chest in the customs shed", "hayloft above the smithy",
+    "false bottom of the tackle crate", "vestry cupboard", "well house by the orchard",
+    "chimney of the salt store", "ice cellar of the inn", "signal cabin on the pier",
 ];
+
+/// The object of needle `i` ("zephine compass").
+fn needle_object(i: usize) -> String {
+    let prefix = NEEDLE_PREFIXES[i % NEEDLE_PREFIXES.len()];
+    let suffix = NEEDLE_SUFFIXES[(i / NEEDLE_PREFIXES.len()) % NEEDLE_SUFFIXES.len()];
+    format!("{prefix}{suffix} {}", NEEDLE_NOUNS[i % NEEDLE_NOUNS.len()])
+}
 
 /// SplitMix64: a small seeded generator, enough for reproducible filler.
 struct Rng(u64);
@@ -85,13 +104,12 @@ impl Rng {
 /// Words of filler per page.
 const WORDS_PER_PAGE: usize = 350;
 
-/// A reproducible document of about `words` words, with four needles at 20, 45, 70 and 95 % of
+/// A reproducible document of about `words` words, with [`NEEDLES`] needles spread evenly over
 /// its length.
 pub fn synthetic_document(words: usize, seed: u64) -> SyntheticDocument {
     let mut rng = Rng(seed);
-    let needle_at: Vec<usize> = [0.20, 0.45, 0.70, 0.95]
-        .iter()
-        .map(|f| (words as f64 * f) as usize)
+    let needle_at: Vec<usize> = (0..NEEDLES)
+        .map(|i| (words as f64 * (i as f64 + 0.5) / NEEDLES as f64) as usize)
         .collect();
     let mut text = String::with_capacity(words * 7);
     let mut needles = Vec::new();
@@ -120,8 +138,9 @@ pub fn synthetic_document(words: usize, seed: u64) -> SyntheticDocument {
             page_words += len;
             let i = needles.len();
             if needle_at.get(i).is_some_and(|&at| at <= written) {
-                let object = NEEDLE_OBJECTS[i];
-                let sentence = format!("The {object} was hidden in the {}.", NEEDLE_PLACES[i]);
+                let object = needle_object(i);
+                let place = NEEDLE_PLACES[i % NEEDLE_PLACES.len()];
+                let sentence = format!("The {object} was hidden in the {place}.");
                 text.push_str(&sentence);
                 text.push(' ');
                 needles.push(Needle {
@@ -172,8 +191,12 @@ pub struct AskBenchRow {
     pub first_token_ms_median: f64,
     /// Slowest time to the first answer text.
     pub first_token_ms_max: f64,
+    /// Median time until the passage was chosen (search, document, visible part).
+    pub retrieved_ms_median: f64,
     /// Median time until the prompt was fed (retrieval + checkpoint + re-read + prompt).
     pub prompt_ready_ms_median: f64,
+    /// Median document tokens re-read for one answer.
+    pub reread_tokens_median: u64,
     /// Most document tokens re-read for one answer.
     pub reread_tokens_max: u64,
     /// Whether every answer's evidence cited the needle's page.
@@ -205,10 +228,12 @@ pub fn run_ask_bench(
     std::fs::create_dir_all(&opts.work_dir)
         .map_err(|e| crate::IngestError::io(&opts.work_dir, e))?;
     let tokens_per_word = tokens_per_word(tokenizer)?;
-    let mut rows = Vec::new();
+    // Ingest every size first; then ask round-robin (needle by needle, size by size) so that
+    // load from other processes on the machine falls on all sizes alike.
+    let mut sizes = Vec::new();
     for &target in &opts.document_tokens {
         let words = (target as f64 / tokens_per_word) as usize;
-        let doc = synthetic_document(words.max(200), 7);
+        let doc = synthetic_document(words.max(NEEDLES * 20), 7);
         let path = opts.work_dir.join(format!("synthetic-{target}.txt"));
         write_if_changed(&path, &doc.text)?;
         let library_dir = opts.work_dir.join(format!("library-{target}"));
@@ -216,51 +241,42 @@ pub fn run_ask_bench(
         let began = Instant::now();
         let id = ingest_one(&library_dir, &path, model, tokenizer, &opts.ingest)?;
         let ingest_s = began.elapsed().as_secs_f64();
-        let library = Library::open(&library_dir)?;
-        let record = library.document(&id)?;
-        let ctx = QaContext::new(&library, model, tokenizer);
-        let ask_opts = AskOptions {
-            documents: Some(vec![id.clone()]),
-            save_to_notes: false,
-            sampler: engine::SamplerConfig {
-                max_tokens: opts.answer_tokens,
-                ..super::ask::answer_sampler()
-            },
-            ..AskOptions::default()
-        };
-        let mut first = Vec::new();
-        let mut ready = Vec::new();
-        let mut reread_max = 0;
-        let mut cited = true;
-        for _ in 0..opts.repeats.max(1) {
-            for needle in &doc.needles {
-                let answer = ask(&ctx, &needle.question, &ask_opts, &mut |_| true)?;
-                let t = answer.provenance.timing;
-                first.push(t.first_text_ms.unwrap_or(t.total_ms));
-                ready.push(t.prompt_ready_ms);
-                reread_max = reread_max.max(answer.provenance.reread_tokens);
-                cited &= answer
-                    .evidence
-                    .first()
-                    .is_some_and(|e| e.pages.0 <= needle.page && needle.page <= e.pages.1);
+        sizes.push((doc, Library::open(&library_dir)?, id, ingest_s));
+    }
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); sizes.len()];
+    for round in 0..opts.repeats.max(1) {
+        on_status(&format!(
+            "asking, round {} of {}",
+            round + 1,
+            opts.repeats.max(1)
+        ));
+        for i in 0..NEEDLES {
+            for ((doc, library, id, _), out) in sizes.iter().zip(samples.iter_mut()) {
+                let Some(needle) = doc.needles.get(i) else {
+                    continue;
+                };
+                out.push(measure(model, tokenizer, library, id, needle, opts)?);
             }
         }
-        let row = AskBenchRow {
+    }
+    let mut rows = Vec::new();
+    for ((_, library, id, ingest_s), samples) in sizes.iter().zip(&samples) {
+        let record = library.document(id)?;
+        let pick = |f: fn(&Sample) -> f64| samples.iter().map(f).collect::<Vec<f64>>();
+        let first = pick(|s| s.first_ms);
+        rows.push(AskBenchRow {
             document_tokens: record.token_count,
             chunks: record.chunk_count,
-            ingest_s,
-            questions: first.len(),
+            ingest_s: *ingest_s,
+            questions: samples.len(),
             first_token_ms_median: median(&first),
             first_token_ms_max: first.iter().copied().fold(0.0, f64::max),
-            prompt_ready_ms_median: median(&ready),
-            reread_tokens_max: reread_max,
-            cited_needle_pages: cited,
-        };
-        on_status(&format!(
-            "{} tokens: first answer token after {:.1} ms (median of {}), max re-read {} tokens",
-            row.document_tokens, row.first_token_ms_median, row.questions, row.reread_tokens_max
-        ));
-        rows.push(row);
+            retrieved_ms_median: median(&pick(|s| s.retrieved_ms)),
+            prompt_ready_ms_median: median(&pick(|s| s.ready_ms)),
+            reread_tokens_median: median(&pick(|s| s.reread_tokens as f64)) as u64,
+            reread_tokens_max: samples.iter().map(|s| s.reread_tokens).max().unwrap_or(0),
+            cited_needle_pages: samples.iter().all(|s| s.cited),
+        });
     }
     let ratio = match (rows.first(), rows.last()) {
         (Some(a), Some(b)) if a.first_token_ms_median > 0.0 => {
@@ -274,6 +290,48 @@ pub fn run_ask_bench(
         checkpoint_every_chunks: opts.ingest.checkpoint_every_chunks,
         rows,
         ratio_largest_to_smallest: ratio,
+    })
+}
+
+/// One question's measurements.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    first_ms: f64,
+    retrieved_ms: f64,
+    ready_ms: f64,
+    reread_tokens: u64,
+    cited: bool,
+}
+
+fn measure(
+    model: &engine::Model,
+    tokenizer: &engine::Tokenizer,
+    library: &Library,
+    id: &str,
+    needle: &Needle,
+    opts: &AskBenchOptions,
+) -> Result<Sample, QaError> {
+    let ctx = QaContext::new(library, model, tokenizer);
+    let ask_opts = AskOptions {
+        documents: Some(vec![id.to_string()]),
+        save_to_notes: false,
+        sampler: engine::SamplerConfig {
+            max_tokens: opts.answer_tokens,
+            ..super::ask::answer_sampler()
+        },
+        ..AskOptions::default()
+    };
+    let answer = ask(&ctx, &needle.question, &ask_opts, &mut |_| true)?;
+    let t = answer.provenance.timing;
+    Ok(Sample {
+        first_ms: t.first_text_ms.unwrap_or(t.total_ms),
+        retrieved_ms: t.retrieved_ms,
+        ready_ms: t.prompt_ready_ms,
+        reread_tokens: answer.provenance.reread_tokens,
+        cited: answer
+            .evidence
+            .first()
+            .is_some_and(|e| e.pages.0 <= needle.page && needle.page <= e.pages.1),
     })
 }
 
@@ -340,10 +398,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn synthetic_documents_are_reproducible_with_four_needles() {
+    fn synthetic_documents_are_reproducible_with_distinct_needles() {
         let a = synthetic_document(5_000, 7);
         assert_eq!(a, synthetic_document(5_000, 7));
-        assert_eq!(a.needles.len(), 4);
+        assert_eq!(a.needles.len(), NEEDLES);
+        let objects: std::collections::HashSet<String> = (0..NEEDLES).map(needle_object).collect();
+        assert_eq!(objects.len(), NEEDLES);
         let pages = a.text.matches('\x0c').count() as u32 + 1;
         for n in &a.needles {
             assert!(a.text.contains(&n.sentence));
