@@ -144,6 +144,15 @@ impl TmuxSession {
         text.strip_suffix('\n')?.trim().parse().ok()
     }
 
+    /// A tmux format of the pane (e.g. `#{alternate_on}`), expanded.
+    pub fn pane_format(&self, format: &str) -> String {
+        let out = tmux_output(
+            &self.socket,
+            &["display-message", "-p", "-t", "e2e", format],
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Waits until `pred` holds for the screen; panics with the last screen after `timeout`.
     pub fn wait_until(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();

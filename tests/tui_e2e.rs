@@ -56,6 +56,18 @@ impl Sandbox {
     fn start(&self, args: &[&str], width: u16, height: u16) -> TmuxSession {
         TmuxSession::start(binary(), args, &self.env(), &project_root(), width, height)
     }
+
+    fn start_with(
+        &self,
+        extra_env: &[(&'static str, String)],
+        args: &[&str],
+        width: u16,
+        height: u16,
+    ) -> TmuxSession {
+        let mut env = self.env();
+        env.extend_from_slice(extra_env);
+        TmuxSession::start(binary(), args, &env, &project_root(), width, height)
+    }
 }
 
 #[test]
@@ -78,6 +90,27 @@ fn opens_sample_docs_shows_the_library_and_model_then_quits_with_q() {
         "exit status; screen:\n{}",
         tui.screen()
     );
+}
+
+#[test]
+fn a_panic_gives_the_terminal_back_before_it_is_reported() {
+    let sandbox = Sandbox::new();
+    let env = [("RWKV_READER_PANIC_AFTER_FIRST_FRAME", "1".to_string())];
+    let tui = sandbox.start_with(&env, &[], 80, 24);
+    assert_eq!(
+        tui.wait_exit(STARTUP),
+        101,
+        "a panic exits with 101:\n{}",
+        tui.screen()
+    );
+    let screen = tui.wait_for("panicking on purpose", STARTUP);
+    assert!(
+        !screen.contains("1 Library"),
+        "the panic is printed on the main screen:\n{screen}"
+    );
+    // (tmux hides the cursor of a dead pane, so the cursor cannot be checked here.)
+    let modes = tui.pane_format("#{alternate_on} #{mouse_any_flag} #{mouse_button_flag}");
+    assert_eq!(modes, "0 0 0", "alternate screen off, mouse reporting off");
 }
 
 #[test]

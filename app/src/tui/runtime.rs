@@ -2,18 +2,12 @@
 //! workers. It never waits on the model: it sleeps on the channel, applies everything that has
 //! arrived (so a burst of tokens or progress reports becomes one redraw), draws, and repeats.
 
-use std::io::stdout;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
 use anyhow::{Context as _, Result};
-use ratatui::crossterm::event::{
-    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    Event,
-};
-use ratatui::crossterm::execute;
-use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event};
 
 use super::action::Action;
 use super::draw::draw;
@@ -21,6 +15,7 @@ use super::input::action_for_event;
 use super::keymap::KeyMap;
 use super::messages::{Effect, WorkerEvent};
 use super::state::AppState;
+use super::terminal::{self, UiTerminal};
 use super::workers::{WorkerContext, Workers};
 use crate::cli::Context;
 
@@ -62,37 +57,39 @@ pub fn run(ctx: &Context, paths: Vec<PathBuf>) -> Result<()> {
             .unwrap_or_else(|| PathBuf::from(".")),
         paths,
     };
-    let mut terminal = ratatui::try_init().context("opening the terminal (is this a terminal?)")?;
-    let modes = execute!(stdout(), EnableMouseCapture, EnableBracketedPaste);
-    install_panic_hook();
-    let result = modes
-        .context("enabling mouse and paste events")
-        .and_then(|()| event_loop(&mut terminal, keymap, worker_ctx));
-    restore_terminal();
+    let log = stderr_log_path();
+    let log_size_before = log.as_deref().and_then(file_size).unwrap_or(0);
+    let mut terminal = terminal::enter().context("opening the terminal (is this a terminal?)")?;
+    let redirected = log.as_deref().and_then(terminal::redirect_stderr);
+    let result = event_loop(&mut terminal, keymap, worker_ctx);
+    terminal::restore();
+    if let Some(log) = redirected {
+        if file_size(&log).unwrap_or(0) > log_size_before {
+            eprintln!(
+                "rwkv-reader: messages printed while the screen was in use are in {}",
+                log.display()
+            );
+        }
+    }
     result
 }
 
-/// Undoes everything `run` did to the terminal.
-fn restore_terminal() {
-    let _ = execute!(stdout(), DisableMouseCapture, DisableBracketedPaste);
-    let _ = ratatui::try_restore();
+/// Where stderr goes while the UI owns the screen: `<state dir>/rwkv-reader/tui-stderr.log`.
+fn stderr_log_path() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::cache_dir)
+        .map(|d| d.join("rwkv-reader").join("tui-stderr.log"))
 }
 
-/// ratatui's hook (installed by `try_init`) restores raw mode and the main screen; this one also
-/// turns mouse reporting off, then hands over to the previous hooks to print the panic.
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
+fn file_size(path: &std::path::Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.len())
 }
 
-fn event_loop(
-    terminal: &mut DefaultTerminal,
-    keymap: KeyMap,
-    worker_ctx: WorkerContext,
-) -> Result<()> {
+/// Set to make the UI panic right after its first frame: the end-to-end tests check that a
+/// panic gives the terminal back before it is reported.
+const PANIC_FOR_TESTS_ENV: &str = "RWKV_READER_PANIC_AFTER_FIRST_FRAME";
+
+fn event_loop(terminal: &mut UiTerminal, keymap: KeyMap, worker_ctx: WorkerContext) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     spawn_terminal_reader(tx.clone())?;
     let mut state = AppState::new(keymap.help_rows());
@@ -107,6 +104,9 @@ fn event_loop(
         terminal
             .draw(|frame| draw(frame, &state))
             .context("drawing")?;
+        if std::env::var_os(PANIC_FOR_TESTS_ENV).is_some() {
+            panic!("{PANIC_FOR_TESTS_ENV} is set: panicking on purpose");
+        }
         let effects = apply_pending(&rx, &mut state, &keymap)?;
         for effect in effects {
             workers.dispatch(effect);

@@ -27,6 +27,40 @@ use model_jobs::ModelJob;
 use model_slot::ModelSlot;
 use reading::{ReadingCommand, ReadingHandle};
 
+/// Starts a named worker thread whose panic is reported instead of lost: `on_panic` gets the
+/// panic message (the panic itself is printed to stderr, which the UI sends to its log file).
+pub(crate) fn spawn_guarded(
+    name: &str,
+    body: impl FnOnce() + Send + 'static,
+    on_panic: impl FnOnce(String) + Send + 'static,
+) -> std::io::Result<()> {
+    thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+                on_panic(panic_message(payload.as_ref()));
+            }
+        })?;
+    Ok(())
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// A status-bar error for a worker that died.
+pub(crate) fn crashed(sink: &EventSink, what: &str, message: &str) {
+    sink.send(WorkerEvent::Notice {
+        text: format!("Internal error in {what}: {message}"),
+        is_error: true,
+    });
+}
+
 /// How long quitting waits for reading to checkpoint and release the library.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
@@ -59,9 +93,15 @@ impl Workers {
         let model = Arc::new(ModelSlot::new());
         let loader = {
             let (model, sink, choice) = (Arc::clone(&model), sink.clone(), ctx.model.clone());
-            thread::Builder::new()
-                .name("model-loader".into())
-                .spawn(move || model.load(&choice, &sink))
+            let (slot, panic_sink) = (Arc::clone(&model), sink.clone());
+            spawn_guarded(
+                "model-loader",
+                move || model.load(&choice, &sink),
+                // Jobs waiting for the model must not wait forever.
+                move |message| {
+                    slot.fail(format!("the model loader crashed: {message}"), &panic_sink)
+                },
+            )
         };
         let reading = ReadingHandle::spawn(
             ctx.library_dir.clone(),

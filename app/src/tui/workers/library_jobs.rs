@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread;
 
 use ingest::Library;
 
@@ -19,9 +18,10 @@ pub fn open_document(
     model: Arc<ModelSlot>,
     sink: EventSink,
 ) -> std::io::Result<()> {
-    thread::Builder::new()
-        .name("open-document".into())
-        .spawn(move || {
+    let (panic_sink, panic_doc) = (sink.clone(), doc_id.clone());
+    super::spawn_guarded(
+        "open-document",
+        move || {
             let library = match Library::open(&library_dir) {
                 Ok(library) => library,
                 Err(e) => {
@@ -64,7 +64,14 @@ pub fn open_document(
                     });
                 }
             }
-        })?;
+        },
+        move |message| {
+            panic_sink.send(WorkerEvent::DocumentFailed {
+                doc_id: panic_doc,
+                reason: format!("internal error: {message}"),
+            })
+        },
+    )?;
     Ok(())
 }
 
@@ -75,9 +82,10 @@ pub fn export(
     doc_id: String,
     sink: EventSink,
 ) -> std::io::Result<()> {
-    thread::Builder::new()
-        .name("export".into())
-        .spawn(move || {
+    let panic_sink = sink.clone();
+    super::spawn_guarded(
+        "export",
+        move || {
             let result = Library::open(&library_dir)
                 .map_err(|e| e.to_string())
                 .and_then(|library| {
@@ -98,7 +106,9 @@ pub fn export(
                     is_error: true,
                 }),
             }
-        })?;
+        },
+        move |message| super::crashed(&panic_sink, "export", &message),
+    )?;
     Ok(())
 }
 

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
-use std::thread;
 
 use ingest::qa::{self, AskEvent, AskOptions, QaContext, QaError, SummaryEvent, SummaryOptions};
 use ingest::Library;
@@ -44,60 +43,86 @@ pub fn spawn(
     sink: EventSink,
 ) -> std::io::Result<Sender<ModelJob>> {
     let (tx, rx) = mpsc::channel::<ModelJob>();
-    thread::Builder::new()
-        .name("model-jobs".into())
-        .spawn(move || {
+    let panic_sink = sink.clone();
+    super::spawn_guarded(
+        "model-jobs",
+        move || {
             while let Ok(job) = rx.recv() {
-                let loaded = model.wait();
-                match job {
-                    ModelJob::Ask {
-                        job,
-                        doc_id,
-                        question,
-                        within,
-                        cancel,
-                    } => {
-                        let finished = match &loaded {
-                            Ok(loaded) => ask(
-                                &library_dir,
-                                loaded,
-                                &sink,
-                                job,
-                                doc_id,
-                                &question,
-                                within,
-                                &cancel,
-                            ),
-                            Err(reason) => failed_answer(job, format!("no model: {reason}")),
-                        };
-                        sink.send(finished);
-                    }
-                    ModelJob::Summarize {
-                        job,
-                        doc_id,
-                        section,
-                        refresh,
-                        cancel,
-                    } => {
-                        let status = match &loaded {
-                            Ok(loaded) => summarize(
-                                &library_dir,
-                                loaded,
-                                &sink,
-                                job,
-                                &doc_id,
-                                section,
-                                refresh,
-                                &cancel,
-                            ),
-                            Err(reason) => GenerationStatus::Failed(format!("no model: {reason}")),
-                        };
-                        sink.send(WorkerEvent::SummariesFinished { job, status });
-                    }
+                let (id, is_ask) = match &job {
+                    ModelJob::Ask { job, .. } => (*job, true),
+                    ModelJob::Summarize { job, .. } => (*job, false),
+                };
+                // A panic in one job fails that job; the thread goes on with the next.
+                let run =
+                    std::panic::AssertUnwindSafe(|| run_job(job, &library_dir, &model, &sink));
+                if let Err(payload) = std::panic::catch_unwind(run) {
+                    let reason =
+                        format!("internal error: {}", super::panic_message(payload.as_ref()));
+                    sink.send(if is_ask {
+                        failed_answer(id, reason)
+                    } else {
+                        WorkerEvent::SummariesFinished {
+                            job: id,
+                            status: GenerationStatus::Failed(reason),
+                        }
+                    });
                 }
             }
-        })?;
+        },
+        move |message| super::crashed(&panic_sink, "the model jobs", &message),
+    )?;
     Ok(tx)
+}
+
+/// Runs one job to its end, reporting its outcome.
+fn run_job(job: ModelJob, library_dir: &std::path::Path, model: &ModelSlot, sink: &EventSink) {
+    let loaded = model.wait();
+    match job {
+        ModelJob::Ask {
+            job,
+            doc_id,
+            question,
+            within,
+            cancel,
+        } => {
+            let finished = match &loaded {
+                Ok(loaded) => ask(
+                    library_dir,
+                    loaded,
+                    sink,
+                    job,
+                    doc_id,
+                    &question,
+                    within,
+                    &cancel,
+                ),
+                Err(reason) => failed_answer(job, format!("no model: {reason}")),
+            };
+            sink.send(finished);
+        }
+        ModelJob::Summarize {
+            job,
+            doc_id,
+            section,
+            refresh,
+            cancel,
+        } => {
+            let status = match &loaded {
+                Ok(loaded) => summarize(
+                    library_dir,
+                    loaded,
+                    sink,
+                    job,
+                    &doc_id,
+                    section,
+                    refresh,
+                    &cancel,
+                ),
+                Err(reason) => GenerationStatus::Failed(format!("no model: {reason}")),
+            };
+            sink.send(WorkerEvent::SummariesFinished { job, status });
+        }
+    }
 }
 
 fn failed_answer(job: u64, reason: String) -> WorkerEvent {

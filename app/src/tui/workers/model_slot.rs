@@ -57,6 +57,14 @@ impl ModelSlot {
         }
     }
 
+    /// Marks the model as unavailable for `reason`, releasing every job waiting for it.
+    pub fn fail(&self, reason: String, sink: &EventSink) {
+        sink.send(WorkerEvent::ModelFailed {
+            reason: reason.clone(),
+        });
+        self.set(Slot::Failed(reason));
+    }
+
     /// Loads the chosen model into the slot, reporting to the status bar.
     pub fn load(&self, choice: &ModelChoice, sink: &EventSink) {
         sink.send(WorkerEvent::ModelLoading {

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use ingest::{
@@ -59,9 +58,10 @@ impl ReadingHandle {
         let (finished_tx, finished) = mpsc::channel();
         let interrupt = Arc::new(AtomicBool::new(false));
         let thread_interrupt = Arc::clone(&interrupt);
-        thread::Builder::new()
-            .name("reading".into())
-            .spawn(move || {
+        let (panic_sink, panic_finished) = (sink.clone(), finished_tx.clone());
+        super::spawn_guarded(
+            "reading",
+            move || {
                 let thread = ReadingThread {
                     library_dir,
                     sink,
@@ -70,7 +70,16 @@ impl ReadingHandle {
                 };
                 thread.run(paths, &model);
                 let _ = finished_tx.send(());
-            })?;
+            },
+            move |message| {
+                super::crashed(
+                    &panic_sink,
+                    "reading (it stopped; restart to resume)",
+                    &message,
+                );
+                let _ = panic_finished.send(());
+            },
+        )?;
         Ok(ReadingHandle {
             commands,
             interrupt,
