@@ -12,6 +12,7 @@ pub mod layout;
 pub mod messages;
 mod runtime;
 pub mod state;
+mod terminal;
 pub mod text_rows;
 mod update;
 mod update_events;
