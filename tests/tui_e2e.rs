@@ -246,3 +246,57 @@ fn has_page_citation(line: &str) -> bool {
             .any(|(i, _)| line[i + prefix.len()..].starts_with(|c: char| c.is_ascii_digit()))
     })
 }
+
+/// Keys come from the config file's `[keys]` table (the help shows them), and `e` writes the
+/// open document's notes as Markdown into the configured folder.
+#[test]
+fn rebound_keys_and_export_follow_the_config_file() {
+    let sandbox = Sandbox::new();
+    let exports = sandbox.dir.path().join("exports");
+    if let Err(e) = std::fs::create_dir_all(&exports) {
+        panic!("exports dir: {e}");
+    }
+    let config = format!(
+        "export_dir = \"{}\"\n[keys]\nquit = [\"x\"]\n",
+        exports.display()
+    );
+    if let Err(e) = std::fs::write(sandbox.dir.path().join("config.toml"), config) {
+        panic!("config: {e}");
+    }
+    let tui = sandbox.start(
+        &["sample-docs/cases/order-on-motion-to-dismiss.txt"],
+        100,
+        30,
+    );
+    tui.wait_until("the order read", READING, |s| {
+        s.lines()
+            .any(|l| l.contains("order-on-motion-to-dismiss.txt") && l.contains("ready"))
+    });
+    tui.keys(&["e"]);
+    let screen = tui.wait_for("Exported to", STARTUP);
+    let file = exports.join("order-on-motion-to-dismiss.notes.md");
+    let markdown = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        markdown.contains("order-on-motion-to-dismiss"),
+        "{}:\n{markdown}\n{screen}",
+        file.display()
+    );
+    // q is no longer quit: the app is still there to show its help, which lists x.
+    tui.keys(&["q", "?"]);
+    let help = tui.wait_for(" Keys ", STARTUP);
+    assert!(
+        help.lines()
+            .any(|l| l.contains("quit (reading resumes") && l.contains("│x ")),
+        "help shows the rebound key:\n{help}"
+    );
+    // Esc and x in one write would read as alt-x: wait for the help to close first.
+    tui.keys(&["Escape"]);
+    tui.wait_until("help closed", STARTUP, |s| !s.contains(" Keys "));
+    tui.keys(&["x"]);
+    assert_eq!(
+        tui.wait_exit(STARTUP),
+        0,
+        "exit status; screen:\n{}",
+        tui.screen()
+    );
+}

@@ -170,3 +170,41 @@ fn spawn_terminal_reader(tx: Sender<AppEvent>) -> Result<()> {
         .map(|_| ())
         .context("starting the terminal input thread")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::messages::Effect;
+    use crate::tui::state::ModelBadge;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    /// Thousands of streamed tokens and a key press that arrive together are applied in one
+    /// pass (one redraw), and the key is not starved by the tokens.
+    #[test]
+    fn bursts_of_worker_events_coalesce_into_one_pass_with_the_keys() -> Result<()> {
+        let keymap = KeyMap::default();
+        let mut state = AppState::new(keymap.help_rows());
+        state.on_event(WorkerEvent::ModelLoaded(ModelBadge::default()));
+        state.apply(Action::Ask);
+        state.apply(Action::InputChar('?'));
+        let effects = state.apply(Action::InputSubmit);
+        let Some(Effect::Ask { job, .. }) = effects.first().cloned() else {
+            panic!("no question asked: {effects:?}")
+        };
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..5_000 {
+            tx.send(AppEvent::Worker(WorkerEvent::AskText {
+                job,
+                text: "x".into(),
+            }))?;
+        }
+        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        tx.send(AppEvent::Terminal(Event::Key(esc)))?;
+        let effects = apply_pending(&rx, &mut state, &keymap)?;
+        assert_eq!(effects, vec![Effect::Cancel { job }]);
+        assert!(rx.try_recv().is_err(), "everything queued was applied");
+        let answer = state.ask.shown_entry().map(|e| e.answer.len());
+        assert_eq!(answer, Some(5_000));
+        Ok(())
+    }
+}
