@@ -450,6 +450,13 @@ impl AppState {
             question: question.to_string(),
             ..QaEntry::default()
         };
+        if self.summaries.job.is_some() {
+            // One model job runs at a time; say why nothing happens yet.
+            entry.note = Some(
+                "Waiting for the summaries being written to finish (Esc on Summaries stops them)"
+                    .into(),
+            );
+        }
         if let ModelStatus::Failed { reason } = &self.model {
             entry.status = GenerationStatus::Failed(format!("no model: {reason}"));
             self.ask.entries.insert(0, entry);

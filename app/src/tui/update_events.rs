@@ -130,6 +130,7 @@ impl AppState {
                 if self.ask.job == Some(job) {
                     if let Some(entry) = self.ask.entries.first_mut() {
                         entry.evidence = evidence;
+                        // Replaces any "waiting" note: the question is being answered now.
                         entry.note = note;
                     }
                 }

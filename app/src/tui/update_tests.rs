@@ -520,3 +520,21 @@ fn tab_cycles_screens_both_ways() {
     state.apply(Action::PrevScreen);
     assert_eq!(state.screen, Screen::Summaries);
 }
+
+#[test]
+fn a_question_behind_running_summaries_says_it_waits_until_it_starts() {
+    let mut state = ready_app();
+    open_a(&mut state);
+    state.apply(Action::ShowSummaries);
+    assert!(state.summaries.job.is_some());
+    state.apply(Action::Ask);
+    let job = ask_job(&type_line(&mut state, "who?"));
+    let note = state.ask.entries[0].note.clone().unwrap_or_default();
+    assert!(note.contains("Waiting for the summaries"), "{note}");
+    state.on_event(WorkerEvent::AskEvidence {
+        job,
+        evidence: vec![],
+        note: None,
+    });
+    assert_eq!(state.ask.entries[0].note, None);
+}
