@@ -44,7 +44,12 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
     /// Token ids, comma-separated.
-    #[arg(long, value_delimiter = ',', conflicts_with = "text", required_unless_present = "text")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with = "text",
+        required_unless_present = "text"
+    )]
     pub tokens: Vec<u32>,
     /// Text to tokenize with the model's tokenizer.
     #[arg(long)]
@@ -73,13 +78,28 @@ pub struct ConvertArgs {
 pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     engine::bench::configure_threads(args.threads)?;
     let started = Instant::now();
-    let model = match args.bench_model.clone().or_else(|| ctx.global.model.clone()) {
-        Some(path) => engine::Model::load(&path).with_context(|| format!("loading {}", path.display()))?,
+    let model = match args
+        .bench_model
+        .clone()
+        .or_else(|| ctx.global.model.clone())
+    {
+        Some(path) => {
+            engine::Model::load(&path).with_context(|| format!("loading {}", path.display()))?
+        }
         None => {
-            let shape = engine::random_init::named_shape(&args.shape)
-                .with_context(|| format!("unknown shape {:?} (try 169m, 430m, 1b5, 3b, 14b or 12x768)", args.shape))?;
+            let shape = engine::random_init::named_shape(&args.shape).with_context(|| {
+                format!(
+                    "unknown shape {:?} (try 169m, 430m, 1b5, 3b, 14b or 12x768)",
+                    args.shape
+                )
+            })?;
             let weights = engine::random_init::random_weights(shape, args.seed)?;
-            engine::Model::from_weights(weights, format!("random-init {}", args.shape), "random".into(), false)
+            engine::Model::from_weights(
+                weights,
+                format!("random-init {}", args.shape),
+                "random".into(),
+                false,
+            )
         }
     };
     let load_seconds = started.elapsed().as_secs_f64();
@@ -101,7 +121,10 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
             "read        {:.1} tokens/s ({} tokens in chunks of {})",
             report.read_tokens_per_s, report.read_tokens, report.chunk_tokens
         );
-        println!("generate    {:.1} tokens/s ({} tokens)", report.gen_tokens_per_s, report.gen_tokens);
+        println!(
+            "generate    {:.1} tokens/s ({} tokens)",
+            report.gen_tokens_per_s, report.gen_tokens
+        );
         if let Some(rss) = report.peak_rss_bytes {
             println!("peak RSS    {:.1} MiB", rss as f64 / (1024.0 * 1024.0));
         }
@@ -112,7 +135,8 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
 /// Runs `eval`.
 pub fn eval(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     let choice = ctx.model_choice()?;
-    let model = engine::Model::load(&choice.path).with_context(|| format!("loading {}", choice.path.display()))?;
+    let model = engine::Model::load(&choice.path)
+        .with_context(|| format!("loading {}", choice.path.display()))?;
     let tokens = match &args.text {
         Some(text) => {
             let tokenizer = match &choice.tokenizer {
