@@ -35,6 +35,13 @@ pub struct BenchArgs {
     /// Seed of the random weights and tokens.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Weight precision of a random-init shape: f32 (in memory), or q8_0 / f16 (written once to a
+    /// `.gguf` in --cache-dir, never materialising the f32 model, then loaded like any checkpoint).
+    #[arg(long, default_value = "f32")]
+    pub quant: String,
+    /// Where random-init `.gguf` files are kept between runs [default: the system temp folder].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Print the measurements as JSON.
     #[arg(long)]
     pub json: bool,
@@ -93,13 +100,34 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
                     args.shape
                 )
             })?;
-            let weights = engine::random_init::random_weights(shape, args.seed)?;
-            engine::Model::from_weights(
-                weights,
-                format!("random-init {}", args.shape),
-                "random".into(),
-                false,
-            )
+            let precision: engine::WeightPrecision = args.quant.parse().map_err(|e| {
+                anyhow::anyhow!("--quant {}: {e:?} (use f32, f16 or q8_0)", args.quant)
+            })?;
+            if precision == engine::WeightPrecision::F32 {
+                let weights = engine::random_init::random_weights(shape, args.seed)?;
+                engine::Model::from_weights(
+                    weights,
+                    format!("random-init {}", args.shape),
+                    "random".into(),
+                    false,
+                )
+            } else {
+                let dir = args
+                    .cache_dir
+                    .clone()
+                    .unwrap_or_else(|| std::env::temp_dir().join("rwkv-reader-bench"));
+                let path =
+                    engine::quant_random::ensure_random_gguf(shape, args.seed, precision, &dir)?;
+                let loading = Instant::now();
+                let model = engine::Model::load(&path)
+                    .with_context(|| format!("loading {}", path.display()))?;
+                eprintln!(
+                    "loaded {} in {:.2} s",
+                    path.display(),
+                    loading.elapsed().as_secs_f64()
+                );
+                model
+            }
         }
     };
     let load_seconds = started.elapsed().as_secs_f64();
@@ -164,10 +192,25 @@ pub fn eval(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
 
 /// Runs `convert`.
 pub fn convert(_ctx: &Context, args: ConvertArgs) -> Result<ExitCode> {
-    bail!(
-        "converting {} to {} is not available in this build yet (target {})",
-        args.input.display(),
-        args.output.display(),
-        args.to
-    )
+    let target: engine::WeightPrecision = args
+        .to
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--to {}: {e:?} (use q8_0, f16 or f32)", args.to))?;
+    let report =
+        engine::convert::convert(&args.input, &args.output, target).with_context(|| {
+            format!(
+                "converting {} to {}",
+                args.input.display(),
+                args.output.display()
+            )
+        })?;
+    eprintln!(
+        "wrote {} ({}, {} tensors, {:.1} MiB) in {:.1} s",
+        report.output.display(),
+        report.precision,
+        report.tensors,
+        report.bytes_written as f64 / (1024.0 * 1024.0),
+        report.seconds
+    );
+    Ok(ExitCode::SUCCESS)
 }
