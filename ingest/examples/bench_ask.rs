@@ -73,9 +73,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if r.cited_needle_pages { "yes" } else { "no" }
         );
     }
+    println!();
+    println!("| document tokens | fit: fixed + per 1,000 tokens re-read | first token at {:.0} tokens re-read |", report.common_reread_tokens);
+    println!("|---:|---:|---:|");
+    for r in &report.rows {
+        println!(
+            "| {} | {:.0} ms + {:.0} ms | {:.0} ms |",
+            r.document_tokens, r.fit_ms.0, r.fit_ms.1, r.first_token_ms_at_common_reread
+        );
+    }
     println!(
-        "ratio (largest / smallest, median first token): {:.2}",
-        report.ratio_largest_to_smallest
+        "ratio largest / smallest: {:.2} (medians), {:.2} (same distance from a checkpoint)",
+        report.ratio_largest_to_smallest, report.ratio_at_common_reread
     );
     Ok(())
 }

@@ -376,3 +376,43 @@ fn ask_each_answers_every_document_from_its_own_passage() {
     let json = serde_json::to_string(&results).unwrap();
     assert!(json.contains("\"status\":\"answered\"") && json.contains("\"status\":\"skipped\""));
 }
+
+#[test]
+fn a_damaged_checkpoint_is_passed_over_with_a_warning() {
+    let fx = Fixture::build(&[("order.txt", legal_filing())], None);
+    let library = fx.library();
+    let ctx = context(&library);
+    let id = fx.id("order.txt");
+    let q = "Was the motion granted or denied for these reasons?";
+    let clean = ask(&ctx, q, &ask_options(id), &mut |_| true).unwrap();
+    let used = clean.provenance.checkpoint.clone().expect("a checkpoint");
+    let (infos, _) = library.checkpoints(id, demo().0.fingerprint()).unwrap();
+    let path = &infos
+        .iter()
+        .find(|c| c.header.chunks_read == used.chunks_read)
+        .unwrap()
+        .path;
+    // Flip one byte of the state: the checksum no longer matches.
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 0xff;
+    std::fs::write(path, &bytes).unwrap();
+
+    let a = ask(&ctx, q, &ask_options(id), &mut |_| true).unwrap();
+    assert_eq!(a.evidence[0].chunk_index, clean.evidence[0].chunk_index);
+    let fallback = a
+        .provenance
+        .checkpoint
+        .as_ref()
+        .map_or(0, |c| c.chunks_read);
+    assert!(
+        fallback < used.chunks_read,
+        "the damaged checkpoint was used"
+    );
+    assert!(a.provenance.reread_tokens > clean.provenance.reread_tokens);
+    assert!(
+        a.notices.iter().any(|n| n.contains("damaged")),
+        "{:?}",
+        a.notices
+    );
+}

@@ -206,7 +206,7 @@ pub fn ask(
     let (fork, prompt, lead_in, material, mut state) = match mode {
         Mode::Passage => {
             let passage = &evidence[0].byte_range;
-            let fork = fork_at_or_before_byte(ctx, doc, passage.start)?;
+            let fork = fork_at_or_before_byte(ctx, doc, &visible, passage.start)?;
             let prompt = question_prompt(ctx.family, question, &doc.record.title);
             let mut state = fork.state.clone();
             before_tokens = read_prompt(ctx, &mut state, &prompt.before)?;
@@ -215,7 +215,7 @@ pub fn ask(
             (fork, prompt, None, Some(material), state)
         }
         _ => {
-            let fork = fork_at_or_before_byte(ctx, doc, visible.end_byte)?;
+            let fork = fork_at_or_before_byte(ctx, doc, &visible, visible.end_byte)?;
             let mut state = fork.state.clone();
             let lead_in = read_text_span(
                 ctx,

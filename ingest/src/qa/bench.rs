@@ -199,6 +199,12 @@ pub struct AskBenchRow {
     pub reread_tokens_median: u64,
     /// Most document tokens re-read for one answer.
     pub reread_tokens_max: u64,
+    /// Least-squares fit of the time to the first token against the tokens re-read:
+    /// milliseconds at zero re-read (fixed cost) and per 1,000 tokens re-read.
+    pub fit_ms: (f64, f64),
+    /// The fit evaluated at the median re-read of all sizes together: the time to the first
+    /// token for the same distance from a checkpoint, whatever the document's length.
+    pub first_token_ms_at_common_reread: f64,
     /// Whether every answer's evidence cited the needle's page.
     pub cited_needle_pages: bool,
 }
@@ -216,6 +222,10 @@ pub struct AskBenchReport {
     pub rows: Vec<AskBenchRow>,
     /// Median time to first token of the largest document over that of the smallest.
     pub ratio_largest_to_smallest: f64,
+    /// The same ratio at the same distance from a checkpoint (see `first_token_ms_at_common_reread`).
+    pub ratio_at_common_reread: f64,
+    /// The re-read distance (tokens) used for that comparison.
+    pub common_reread_tokens: f64,
 }
 
 /// Runs the benchmark; `on_status` receives a line per step.
@@ -259,11 +269,18 @@ pub fn run_ask_bench(
             }
         }
     }
+    let all_reread: Vec<f64> = samples
+        .iter()
+        .flatten()
+        .map(|s| s.reread_tokens as f64)
+        .collect();
+    let common_reread = median(&all_reread);
     let mut rows = Vec::new();
     for ((_, library, id, ingest_s), samples) in sizes.iter().zip(&samples) {
         let record = library.document(id)?;
         let pick = |f: fn(&Sample) -> f64| samples.iter().map(f).collect::<Vec<f64>>();
         let first = pick(|s| s.first_ms);
+        let (fixed, per_token) = linear_fit(&pick(|s| s.reread_tokens as f64), &first);
         rows.push(AskBenchRow {
             document_tokens: record.token_count,
             chunks: record.chunk_count,
@@ -276,20 +293,24 @@ pub fn run_ask_bench(
             reread_tokens_median: median(&pick(|s| s.reread_tokens as f64)) as u64,
             reread_tokens_max: samples.iter().map(|s| s.reread_tokens).max().unwrap_or(0),
             cited_needle_pages: samples.iter().all(|s| s.cited),
+            fit_ms: (fixed, per_token * 1000.0),
+            first_token_ms_at_common_reread: fixed + per_token * common_reread,
         });
     }
-    let ratio = match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) if a.first_token_ms_median > 0.0 => {
-            b.first_token_ms_median / a.first_token_ms_median
-        }
+    let ratio_of = |f: fn(&AskBenchRow) -> f64| match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) if f(a) > 0.0 => f(b) / f(a),
         _ => 1.0,
     };
+    let ratio = ratio_of(|r| r.first_token_ms_median);
+    let ratio_at_common_reread = ratio_of(|r| r.first_token_ms_at_common_reread);
     Ok(AskBenchReport {
         model: model.info().label(),
         target_chunk_tokens: opts.ingest.target_chunk_tokens,
         checkpoint_every_chunks: opts.ingest.checkpoint_every_chunks,
         rows,
         ratio_largest_to_smallest: ratio,
+        ratio_at_common_reread,
+        common_reread_tokens: common_reread,
     })
 }
 
@@ -384,6 +405,27 @@ fn ingest_one(
     })
 }
 
+/// Least-squares line `y = a + b·x`: `(a, b)`; `(mean y, 0)` when `x` does not vary.
+fn linear_fit(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len().min(y.len()) as f64;
+    if n == 0.0 {
+        return (0.0, 0.0);
+    }
+    let mean_x = x.iter().sum::<f64>() / n;
+    let mean_y = y.iter().sum::<f64>() / n;
+    let sxx: f64 = x.iter().map(|v| (v - mean_x).powi(2)).sum();
+    let sxy: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a - mean_x) * (b - mean_y))
+        .sum();
+    if sxx == 0.0 {
+        return (mean_y, 0.0);
+    }
+    let slope = sxy / sxx;
+    (mean_y - slope * mean_x, slope)
+}
+
 fn median(values: &[f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
@@ -403,6 +445,7 @@ mod tests {
         assert_eq!(a, synthetic_document(5_000, 7));
         assert_eq!(a.needles.len(), NEEDLES);
         let objects: std::collections::HashSet<String> = (0..NEEDLES).map(needle_object).collect();
+        assert_eq!(linear_fit(&[0.0, 1.0, 2.0], &[1.0, 3.0, 5.0]), (1.0, 2.0));
         assert_eq!(objects.len(), NEEDLES);
         let pages = a.text.matches('\x0c').count() as u32 + 1;
         for n in &a.needles {

@@ -5,10 +5,11 @@
 use super::error::QaError;
 use super::prompt::prepare_material;
 use super::provenance::{CheckpointRef, TextSpan};
+use super::retrieve::Visible;
 use super::QaContext;
 use crate::chunk::{page_at_byte, Chunk};
 use crate::document::DocumentRecord;
-use crate::library::chunk_tokens;
+use crate::library::{chunk_tokens, load_state};
 use std::ops::Range;
 
 /// A document's record, text and chunks, loaded once per question or summary.
@@ -25,9 +26,11 @@ pub struct LoadedDocument {
 impl LoadedDocument {
     /// Loads document `id` from the library.
     pub fn load(library: &crate::Library, id: &str) -> Result<LoadedDocument, QaError> {
+        // One read of the record (a long document's page list makes it large).
         let record = library.document(id)?;
-        let text = library.document_text(id)?;
-        let chunks = library.chunks(id)?;
+        let files = library.files(id);
+        let text = files.read_text()?;
+        let chunks = files.read_chunks(&record.digest)?;
         Ok(LoadedDocument {
             record,
             text,
@@ -76,26 +79,47 @@ pub struct Fork {
 }
 
 /// Forks the state of the nearest usable checkpoint whose position is at or before byte
-/// `byte` of the document (a fresh state at byte 0 if there is none).
+/// `byte` of the document (a fresh state at byte 0 if there is none). `visible` holds the
+/// document's checkpoint listing; a damaged checkpoint is passed over with a warning and the
+/// one before it is used.
 pub fn fork_at_or_before_byte(
     ctx: &QaContext<'_>,
     doc: &LoadedDocument,
+    visible: &Visible,
     byte: u64,
 ) -> Result<Fork, QaError> {
     // Checkpoints stand at chunk ends: the usable ones cover at most the chunks that end by `byte`.
     let chunks_before = doc.chunks.partition_point(|c| c.byte_end <= byte) as u32;
-    let start = ctx
-        .library
-        .start_point(&doc.record.id, ctx.model, chunks_before)?;
-    let byte_offset = start
-        .checkpoint
-        .as_ref()
-        .map_or(0, |c| c.header.byte_offset);
+    let mut warnings: Vec<String> = visible
+        .damaged
+        .iter()
+        .filter(|d| d.position.is_none_or(|p| p <= chunks_before))
+        .map(ToString::to_string)
+        .collect();
+    for info in visible
+        .checkpoints
+        .iter()
+        .rev()
+        .filter(|c| c.header.chunks_read <= chunks_before)
+    {
+        ctx.check_cancel()?;
+        match load_state(&info.path, ctx.model, &doc.record.digest) {
+            Ok((header, state)) => {
+                return Ok(Fork {
+                    state,
+                    checkpoint: Some(CheckpointRef::of(info)),
+                    byte_offset: header.byte_offset,
+                    warnings,
+                })
+            }
+            Err(e) => warnings.push(format!("skipped damaged checkpoint: {e}")),
+        }
+    }
     Ok(Fork {
-        state: start.state,
-        checkpoint: start.checkpoint.as_ref().map(CheckpointRef::of),
-        byte_offset,
-        warnings: start.warnings,
+        state: ctx.model.new_state(),
+        checkpoint: None,
+        byte_offset: 0,
+        warnings,
     })
 }
 

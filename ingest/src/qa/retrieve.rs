@@ -5,6 +5,7 @@
 use super::error::QaError;
 use super::fork::{floor_boundary, LoadedDocument};
 use super::provenance::{Evidence, EvidenceRole, ReadingNote};
+use crate::checkpoint::{CheckpointInfo, DamagedCheckpoint};
 use crate::chunk::chunk_page_for_checkpoint;
 use crate::index::Snippet;
 use crate::library::SearchHit;
@@ -95,6 +96,10 @@ pub struct Visible {
     pub end_byte: u64,
     /// How far the model has read the document.
     pub reading: ReadingNote,
+    /// The document's checkpoints for the model, by position (headers only, not yet verified).
+    pub checkpoints: Vec<CheckpointInfo>,
+    /// Checkpoint files that are damaged (passed over, reported as warnings).
+    pub damaged: Vec<DamagedCheckpoint>,
     /// The as-of page applied, if any.
     pub as_of_page: Option<u32>,
     /// What the limits mean, for the reader.
@@ -137,16 +142,19 @@ pub fn visible_part(
             page: 0,
         });
     }
-    let progress = library.reading_progress(&doc.record.id, fingerprint)?;
-    let (read_until, page_read) = chunk_page_for_checkpoint(&doc.chunks, progress.chunks_read);
+    // One listing serves both the reading progress and, later, the fork.
+    let (checkpoints, damaged) = library.checkpoints(&doc.record.id, fingerprint)?;
+    let chunks_read = checkpoints.last().map_or(0, |c| c.header.chunks_read);
+    let chunk_count = doc.record.chunk_count;
+    let (read_until, page_read) = chunk_page_for_checkpoint(&doc.chunks, chunks_read);
     let reading = ReadingNote {
-        complete: progress.is_complete(),
-        chunks_read: progress.chunks_read,
-        chunk_count: progress.chunk_count,
+        complete: chunk_count > 0 && chunks_read == chunk_count,
+        chunks_read,
+        chunk_count,
         page_read,
     };
     let mut notices = Vec::new();
-    if progress.chunks_read == 0 {
+    if chunks_read == 0 {
         return Err(QaError::NotReadYet {
             title: title.clone(),
         });
@@ -172,6 +180,8 @@ pub fn visible_part(
     Ok(Visible {
         end_byte,
         reading,
+        checkpoints,
+        damaged,
         as_of_page,
         notices,
     })

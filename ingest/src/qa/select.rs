@@ -105,8 +105,8 @@ impl VisibleResult {
     }
 }
 
-/// Hits at first; more if none of them is in the visible text.
-const FIRST_HITS: usize = 8;
+/// Hits asked for when the first few (as many as evidence entries wanted) are all outside the
+/// visible text.
 const MORE_HITS: usize = 512;
 
 /// The visible passages for `terms`, best first: the first has role `Read`.
@@ -122,7 +122,8 @@ pub(crate) fn find_evidence(
         return Ok(Vec::new());
     }
     let wanted = opts.passages.max(1);
-    for limit in [FIRST_HITS, MORE_HITS] {
+    // Few hits first: each costs a snippet and a record lookup.
+    for limit in [wanted, MORE_HITS] {
         let hits = ctx.library.search(&query, limit, scope.filter.as_deref())?;
         let mut evidence: Vec<Evidence> = Vec::new();
         for hit in &hits {

@@ -206,7 +206,7 @@ fn summarize_section(
     on_event: &mut dyn FnMut(SummaryEvent<'_>) -> bool,
 ) -> Result<SectionSummary, QaError> {
     let started = Instant::now();
-    let fork = fork_at_or_before_byte(ctx, doc, section.byte_range.start)?;
+    let fork = fork_at_or_before_byte(ctx, doc, visible, section.byte_range.start)?;
     let mut state = fork.state.clone();
     let lead_in = read_text_span(
         ctx,
