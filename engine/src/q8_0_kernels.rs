@@ -24,6 +24,10 @@ const ROWS_PER_TASK: usize = 64;
 /// Largest dequantized weight tile of the chunk product, in f32 values (32 MiB).
 const TILE_VALUES: usize = 8 << 20;
 
+/// Adding and subtracting 1.5·2^23 rounds an f32 of magnitude below 2^22 to the nearest integer
+/// (ties to even) in plain arithmetic, which vectorises (`f32::round` is a libm call).
+const ROUND: f32 = 12_582_912.0;
+
 /// Activation rows quantized to Q8_0: per block of 32 values, a scale and 32 signed bytes.
 pub(crate) struct QuantizedRows {
     qs: Vec<i8>,
@@ -34,31 +38,81 @@ impl QuantizedRows {
     /// Quantizes `x` (a whole number of blocks).
     pub(crate) fn new(x: &[f32]) -> QuantizedRows {
         let blocks = x.len() / Q8_0_BLOCK_VALUES;
-        let mut qs = vec![0i8; blocks * Q8_0_BLOCK_VALUES];
-        let mut scales = vec![0.0f32; blocks];
-        for ((xs, q), d) in x
-            .chunks_exact(Q8_0_BLOCK_VALUES)
-            .zip(qs.chunks_exact_mut(Q8_0_BLOCK_VALUES))
-            .zip(&mut scales)
-        {
-            let amax = xs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            *d = amax / 127.0;
-            let inverse = if *d != 0.0 { 1.0 / *d } else { 0.0 };
-            for (qv, &xv) in q.iter_mut().zip(xs) {
-                *qv = (xv * inverse).round() as i8;
-            }
+        let mut rows = QuantizedRows {
+            qs: vec![0i8; blocks * Q8_0_BLOCK_VALUES],
+            scales: vec![0.0f32; blocks],
+        };
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            // SAFETY: the CPU features were detected.
+            unsafe { quantize_avx2(x, &mut rows) };
+            return rows;
         }
-        QuantizedRows { qs, scales }
+        quantize(x, &mut rows);
+        rows
     }
+}
 
-    /// The quantized values as f32 (`d · q`), for the chunk product.
-    fn dequantized(&self) -> Vec<f32> {
-        self.qs
-            .chunks_exact(Q8_0_BLOCK_VALUES)
-            .zip(&self.scales)
-            .flat_map(|(q, &d)| q.iter().map(move |&v| v as f32 * d))
-            .collect()
+/// `x` rounded to its Q8_0 values (`d · q`, in f32): what the integer products see, for the chunk
+/// product.
+fn quantized_values(x: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0f32; x.len()];
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU features were detected.
+        unsafe { quantized_values_avx2(x, &mut out) };
+        return out;
     }
+    round_to_q8_0(x, &mut out);
+    out
+}
+
+/// Scale of one block and its inverse (0 for an all-zero block).
+#[inline(always)]
+fn block_scale(xs: &[f32]) -> (f32, f32) {
+    let amax = xs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let d = amax / 127.0;
+    (d, if d != 0.0 { 1.0 / d } else { 0.0 })
+}
+
+#[inline(always)]
+fn quantize(x: &[f32], rows: &mut QuantizedRows) {
+    for ((xs, q), d) in x
+        .chunks_exact(Q8_0_BLOCK_VALUES)
+        .zip(rows.qs.chunks_exact_mut(Q8_0_BLOCK_VALUES))
+        .zip(&mut rows.scales)
+    {
+        let (scale, inverse) = block_scale(xs);
+        *d = scale;
+        for (qv, &xv) in q.iter_mut().zip(xs) {
+            *qv = ((xv * inverse + ROUND) - ROUND) as i8;
+        }
+    }
+}
+
+#[inline(always)]
+fn round_to_q8_0(x: &[f32], out: &mut [f32]) {
+    for (xs, o) in x
+        .chunks_exact(Q8_0_BLOCK_VALUES)
+        .zip(out.chunks_exact_mut(Q8_0_BLOCK_VALUES))
+    {
+        let (scale, inverse) = block_scale(xs);
+        for (ov, &xv) in o.iter_mut().zip(xs) {
+            *ov = ((xv * inverse + ROUND) - ROUND) * scale;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn quantize_avx2(x: &[f32], rows: &mut QuantizedRows) {
+    quantize(x, rows)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn quantized_values_avx2(x: &[f32], out: &mut [f32]) {
+    round_to_q8_0(x, out)
 }
 
 /// `W · x` for one activation row: `weights` holds `out_features` rows of `x.len() / 32` blocks.
@@ -89,7 +143,7 @@ pub(crate) fn matmul(
     }
     let k = in_features;
     let row_bytes = k / Q8_0_BLOCK_VALUES * Q8_0_BLOCK_BYTES;
-    let lhs = QuantizedRows::new(x).dequantized();
+    let lhs = quantized_values(x);
     let mut out = vec![0.0f32; rows * out_features];
     let tile_rows = (TILE_VALUES / k.max(1)).clamp(1, out_features.max(1));
     TILE.with(|cell| {
@@ -277,7 +331,7 @@ mod tests {
         for r in 0..rows {
             let xr = &x[r * in_f..(r + 1) * in_f];
             let single = matvec(&bytes, out_f, xr);
-            let xq = QuantizedRows::new(xr).dequantized();
+            let xq = quantized_values(xr);
             for o in 0..out_f {
                 let mut w = vec![0.0; in_f];
                 WeightPrecision::Q8_0.decode_into(&bytes[o * 3 * 34..(o + 1) * 3 * 34], &mut w);
