@@ -22,6 +22,12 @@
 //!
 //! The math follows the reference implementation (PyPI `rwkv` 0.8.32, strategy `cpu fp32`) and is
 //! tested against outputs it recorded (`tests/reference.rs`).
+//!
+//! Large models run from a single `.gguf` file with Q8_0 (or f16) weights, made once by
+//! [`convert::convert`] (streamed tensor by tensor) and loaded in milliseconds by [`Model::load`]: the
+//! weights stay in the memory-mapped file (see [`gguf_model`] for the layout, [`precision`] for the
+//! formats). States stay f32 whatever the weights; the [`Fingerprint`] names the precision, so a
+//! state is never resumed with another form of the same model.
 
 pub mod bench;
 pub mod config;
