@@ -16,7 +16,7 @@ use crate::source::{CheckpointFile, StoredDType};
 /// A token-shift mix vector with its complement precomputed.
 #[derive(Debug, Clone)]
 pub struct Mix {
-    /// time_mix, squeezed to [C].
+    /// time_mix, squeezed to `[C]`.
     pub mix: Vec<f32>,
     /// 1 − time_mix.
     pub one_minus: Vec<f32>,
