@@ -10,14 +10,15 @@ pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod messages;
-mod runtime;
+pub(crate) mod runtime;
 pub mod state;
 mod terminal;
 pub mod text_rows;
+pub(crate) mod ui_loop;
 mod update;
 mod update_events;
 #[cfg(test)]
 mod update_tests;
-mod workers;
+pub(crate) mod workers;
 
 pub use runtime::run;

@@ -9,7 +9,7 @@
 mod convert;
 mod library_jobs;
 mod model_jobs;
-mod model_slot;
+pub(crate) mod model_slot;
 mod reading;
 
 use std::collections::HashMap;
@@ -90,13 +90,24 @@ pub struct Workers {
 impl Workers {
     /// Starts loading the model, listing the library and (once the model is in) reading.
     pub fn start(ctx: WorkerContext, sink: EventSink) -> Workers {
+        let choice = ctx.model.clone();
+        Workers::start_with_loader(ctx, sink, move |slot, sink| slot.load(&choice, sink))
+    }
+
+    /// `start`, with the model put in its slot by `load` on the loader thread instead of read
+    /// from `ctx.model` (the TUI benchmark hands over a random-init model this way).
+    pub fn start_with_loader(
+        ctx: WorkerContext,
+        sink: EventSink,
+        load: impl FnOnce(&ModelSlot, &EventSink) + Send + 'static,
+    ) -> Workers {
         let model = Arc::new(ModelSlot::new());
         let loader = {
-            let (model, sink, choice) = (Arc::clone(&model), sink.clone(), ctx.model.clone());
+            let (model, sink) = (Arc::clone(&model), sink.clone());
             let (slot, panic_sink) = (Arc::clone(&model), sink.clone());
             spawn_guarded(
                 "model-loader",
-                move || model.load(&choice, &sink),
+                move || load(&model, &sink),
                 // Jobs waiting for the model must not wait forever.
                 move |message| {
                     slot.fail(format!("the model loader crashed: {message}"), &panic_sink)

@@ -82,16 +82,7 @@ impl ModelSlot {
                     .map_err(|e| format!("tokenizer: {e}"))
             });
         match loaded {
-            Ok(loaded) => {
-                let info = loaded.model.info();
-                sink.send(WorkerEvent::ModelLoaded(ModelBadge {
-                    name: info.name.clone(),
-                    n_params: info.n_params,
-                    precision: info.precision.clone(),
-                    is_demo: info.is_demo || choice.source == ModelSource::Demo,
-                }));
-                self.set(Slot::Ready(Arc::new(loaded)));
-            }
+            Ok(loaded) => self.put(loaded, choice.source == ModelSource::Demo, sink),
             Err(reason) => {
                 sink.send(WorkerEvent::ModelFailed {
                     reason: reason.clone(),
@@ -99,5 +90,18 @@ impl ModelSlot {
                 self.set(Slot::Failed(reason));
             }
         }
+    }
+
+    /// Puts a loaded model in the slot (`is_demo`: label it as the demo model even if its
+    /// metadata does not), reporting it to the status bar and releasing waiting jobs.
+    pub fn put(&self, loaded: LoadedModel, is_demo: bool, sink: &EventSink) {
+        let info = loaded.model.info();
+        sink.send(WorkerEvent::ModelLoaded(ModelBadge {
+            name: info.name.clone(),
+            n_params: info.n_params,
+            precision: info.precision.clone(),
+            is_demo: info.is_demo || is_demo,
+        }));
+        self.set(Slot::Ready(Arc::new(loaded)));
     }
 }
