@@ -53,8 +53,10 @@ mod rng;
 pub mod sampler;
 pub mod source;
 pub mod state;
+pub mod tensor_forward;
 pub mod tokenizer;
 pub mod weights;
+pub mod wkv_op;
 
 pub use config::{ModelInfo, ModelShape};
 pub use error::EngineError;
@@ -64,4 +66,5 @@ pub use model::Model;
 pub use precision::WeightPrecision;
 pub use sampler::{Sampler, SamplerConfig};
 pub use state::{LayerState, State, StateError};
+pub use tensor_forward::TensorModel;
 pub use tokenizer::{TextStream, Tokenizer};
