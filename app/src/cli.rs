@@ -1,6 +1,7 @@
 //! The command line: `rwkv-reader [PATHS...]` opens the TUI (reading the paths in the
 //! background); subcommands do one thing and print the result (`--json` for scripts).
 
+mod ask_bench_cmd;
 pub mod engine_cmds;
 pub mod library_cmds;
 mod progress_line;
@@ -46,6 +47,11 @@ pub struct GlobalArgs {
     /// Tokenizer file (tokenizer.json) [default: the one next to the model].
     #[arg(long, global = true, value_name = "PATH")]
     pub tokenizer: Option<PathBuf>,
+    /// Prompt template for questions and summaries: raven (Bob:/Alice:), pile
+    /// (Question:/Answer:) or world (User:/Assistant:) [default: `prompt_family` in the config,
+    /// else guessed from the model's file name].
+    #[arg(long, global = true, value_name = "FAMILY")]
+    pub prompt_family: Option<ingest::qa::PromptFamily>,
     /// Config file [default: <config dir>/rwkv-reader/config.toml].
     #[arg(long, global = true, value_name = "FILE", env = CONFIG_ENV)]
     pub config: Option<PathBuf>,
@@ -112,6 +118,7 @@ impl Context {
         ModelChoice::resolve(
             self.global.model.as_deref(),
             self.global.tokenizer.as_deref(),
+            self.global.prompt_family,
             &self.config,
         )
     }

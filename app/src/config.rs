@@ -6,6 +6,7 @@
 //! tokenizer = "/models/20B_tokenizer.json"              # default: next to the model
 //! library = "/data/rwkv-library"                        # default: <data dir>/rwkv-reader/library
 //! export_dir = "."                                      # where `e` in the TUI writes Markdown
+//! prompt_family = "raven"        # raven | pile | world; default: from the model's file name
 //!
 //! [keys]                                                # see `?` in the TUI for action names
 //! quit = ["q", "ctrl-c"]
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use ingest::qa::PromptFamily;
 use serde::Deserialize;
 
 /// Environment variable naming the config file (same as `--config`).
@@ -35,6 +37,10 @@ pub struct Config {
     pub library: Option<PathBuf>,
     /// Folder the TUI's export writes to (default: the current folder).
     pub export_dir: Option<PathBuf>,
+    /// Prompt template family (`raven`, `pile` or `world`) for `ask` and `summarize`, when the
+    /// model's file name does not say (a renamed Raven checkpoint would otherwise be prompted
+    /// as a Pile base model).
+    pub prompt_family: Option<PromptFamily>,
     /// Key bindings: action name → key names.
     #[serde(default)]
     pub keys: BTreeMap<String, Vec<String>>,
@@ -109,11 +115,13 @@ mod tests {
         let path = dir.path().join("config.toml");
         std::fs::write(
             &path,
-            "model = \"m/model.safetensors\"\nlibrary = \"/abs/lib\"\n[keys]\nquit = [\"x\"]\n",
+            "model = \"m/model.safetensors\"\nlibrary = \"/abs/lib\"\nprompt_family = \"world\"\n\
+             [keys]\nquit = [\"x\"]\n",
         )?;
         let config = Config::load(Some(&path))?;
         assert_eq!(config.model, Some(dir.path().join("m/model.safetensors")));
         assert_eq!(config.library, Some(PathBuf::from("/abs/lib")));
+        assert_eq!(config.prompt_family, Some(PromptFamily::World));
         assert_eq!(config.keys.get("quit"), Some(&vec!["x".to_string()]));
         assert_eq!(config.source, Some(path));
         Ok(())
@@ -122,6 +130,8 @@ mod tests {
     #[test]
     fn unknown_fields_and_missing_explicit_files_are_errors() {
         assert!(Config::parse("modle = \"x\"").is_err());
+        let family = Config::parse("prompt_family = \"alpaca\"");
+        assert!(family.is_err_and(|e| format!("{e:#}").contains("raven")));
         let missing = Config::load(Some(Path::new("/nonexistent/rwkv-reader.toml")));
         assert!(missing.is_err_and(|e| format!("{e:#}").contains("/nonexistent/rwkv-reader.toml")));
     }

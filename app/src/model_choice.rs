@@ -1,12 +1,14 @@
 //! Which model and tokenizer to use: `--model`, else the config file's `model`, else the demo
 //! model bundled with rwkv-reader. The tokenizer: `--tokenizer`, else the config file's, else the
-//! one next to the model (the engine looks there).
+//! one next to the model (the engine looks there). The prompt family: `--prompt-family`, else the
+//! config file's `prompt_family`, else guessed from the model's name.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
 use crate::config::Config;
+use ingest::qa::PromptFamily;
 
 /// Folder of the bundled demo model, relative to the project root.
 pub const DEMO_MODEL_DIR: &str = "models/demo";
@@ -33,6 +35,8 @@ pub struct ModelChoice {
     pub tokenizer: Option<PathBuf>,
     /// Where `path` came from.
     pub source: ModelSource,
+    /// Prompt template family set by flag or config; `None` to guess from the model's name.
+    pub prompt_family: Option<PromptFamily>,
 }
 
 impl ModelChoice {
@@ -40,6 +44,7 @@ impl ModelChoice {
     pub fn resolve(
         model_flag: Option<&Path>,
         tokenizer_flag: Option<&Path>,
+        family_flag: Option<PromptFamily>,
         config: &Config,
     ) -> Result<ModelChoice> {
         let tokenizer = tokenizer_flag
@@ -66,7 +71,14 @@ impl ModelChoice {
             path,
             tokenizer,
             source,
+            prompt_family: family_flag.or(config.prompt_family),
         })
+    }
+
+    /// The prompt family for the loaded model: the one set, else the one its name suggests.
+    pub fn family_for(&self, model: &engine::Model) -> PromptFamily {
+        self.prompt_family
+            .unwrap_or_else(|| PromptFamily::for_model_name(&model.info().name))
     }
 
     /// The model's file name, for messages.
@@ -110,26 +122,34 @@ mod tests {
         let config = Config {
             model: Some(PathBuf::from("/c/model.pth")),
             tokenizer: Some(PathBuf::from("/c/tok.json")),
+            prompt_family: Some(PromptFamily::Raven),
             ..Config::default()
         };
-        let chosen = ModelChoice::resolve(Some(Path::new("/f/m.safetensors")), None, &config)?;
+        let chosen = ModelChoice::resolve(
+            Some(Path::new("/f/m.safetensors")),
+            None,
+            Some(PromptFamily::World),
+            &config,
+        )?;
         assert_eq!(
             (chosen.path.as_path(), chosen.source),
             (Path::new("/f/m.safetensors"), ModelSource::Flag)
         );
         assert_eq!(chosen.tokenizer, Some(PathBuf::from("/c/tok.json")));
-        let chosen = ModelChoice::resolve(None, Some(Path::new("/f/t.json")), &config)?;
+        assert_eq!(chosen.prompt_family, Some(PromptFamily::World));
+        let chosen = ModelChoice::resolve(None, Some(Path::new("/f/t.json")), None, &config)?;
         assert_eq!(
             (chosen.path.as_path(), chosen.source),
             (Path::new("/c/model.pth"), ModelSource::Config)
         );
         assert_eq!(chosen.tokenizer, Some(PathBuf::from("/f/t.json")));
+        assert_eq!(chosen.prompt_family, Some(PromptFamily::Raven));
         Ok(())
     }
 
     #[test]
     fn without_flag_or_config_it_is_the_demo_model_or_a_clear_error() {
-        match ModelChoice::resolve(None, None, &Config::default()) {
+        match ModelChoice::resolve(None, None, None, &Config::default()) {
             Ok(chosen) => {
                 assert_eq!(chosen.source, ModelSource::Demo);
                 assert!(chosen.path.ends_with("models/demo/rwkv4-demo.safetensors"));

@@ -45,6 +45,21 @@ pub struct BenchArgs {
     /// Print the measurements as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure question answering instead: time to the first answer token on synthetic
+    /// documents of the lengths in --doc-tokens, read with the chosen model (default: the demo
+    /// model) at the default chunking and checkpoint spacing. Documents and libraries are kept
+    /// in --cache-dir, so a second run does not read them again.
+    #[arg(long, conflicts_with_all = ["shape", "quant"])]
+    pub ask: bool,
+    /// With --ask: document lengths, in tokens.
+    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+    pub doc_tokens: Vec<u64>,
+    /// With --ask: times each planted question is asked.
+    #[arg(long, default_value_t = 2)]
+    pub repeats: usize,
+    /// With --ask: answer length in tokens.
+    #[arg(long, default_value_t = 8)]
+    pub answer_tokens: usize,
 }
 
 /// `rwkv-reader eval`: run tokens through the model and write `logits_last` and the final state.
@@ -84,6 +99,9 @@ pub struct ConvertArgs {
 /// Runs `bench`.
 pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     engine::bench::configure_threads(args.threads)?;
+    if args.ask {
+        return super::ask_bench_cmd::bench_ask(ctx, &args);
+    }
     let started = Instant::now();
     let model = match args
         .bench_model

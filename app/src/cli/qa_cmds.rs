@@ -96,23 +96,17 @@ fn print_piece(piece: &str) -> bool {
     write!(out, "{}", inert(piece)).is_ok() && out.flush().is_ok()
 }
 
-/// Runs `ask` with the template family chosen from the model's name.
-pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
-    ask_with_family(ctx, args, None)
+/// The prompt family for `model`: `--prompt-family`, the config's, or the model name's.
+fn prompt_family(ctx: &Context, model: &engine::Model) -> Result<PromptFamily> {
+    Ok(ctx.model_choice()?.family_for(model))
 }
 
-/// Runs `ask`; `family` overrides the template chosen from the model's name (config).
-pub fn ask_with_family(
-    ctx: &Context,
-    args: &AskArgs,
-    family: Option<PromptFamily>,
-) -> Result<ExitCode> {
+/// Runs `ask`.
+pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
     let library = open_library(ctx)?;
     let (model, tokenizer) = load_model(ctx)?;
-    let mut qa_ctx = QaContext::new(&library, &model, &tokenizer);
-    if let Some(f) = family {
-        qa_ctx = qa_ctx.with_family(f);
-    }
+    let qa_ctx =
+        QaContext::new(&library, &model, &tokenizer).with_family(prompt_family(ctx, &model)?);
     let mut opts = AskOptions {
         whole: args.whole,
         as_of_page: args.as_of_page,
@@ -237,7 +231,8 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
     let library = open_library(ctx)?;
     let record = one_document(&library, args.doc.as_deref())?;
     let (model, tokenizer) = load_model(ctx)?;
-    let qa_ctx = QaContext::new(&library, &model, &tokenizer);
+    let qa_ctx =
+        QaContext::new(&library, &model, &tokenizer).with_family(prompt_family(ctx, &model)?);
     let opts = SummaryOptions {
         refresh: args.refresh,
         ..SummaryOptions::default()

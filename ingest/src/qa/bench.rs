@@ -185,7 +185,7 @@ pub struct AskBenchRow {
     pub chunks: u32,
     /// Seconds spent ingesting in this run (0 when the library was already there).
     pub ingest_s: f64,
-    /// Questions asked (needles × repeats).
+    /// Questions asked (needles in whole checkpoint spans × repeats).
     pub questions: usize,
     /// Median time to the first answer text, milliseconds.
     pub first_token_ms_median: f64,
@@ -251,7 +251,10 @@ pub fn run_ask_bench(
         let began = Instant::now();
         let id = ingest_one(&library_dir, &path, model, tokenizer, &opts.ingest)?;
         let ingest_s = began.elapsed().as_secs_f64();
-        sizes.push((doc, Library::open(&library_dir)?, id, ingest_s));
+        let library = Library::open(&library_dir)?;
+        let needles =
+            needles_in_whole_spans(&library, &id, &doc, opts.ingest.checkpoint_every_chunks)?;
+        sizes.push((needles, library, id, ingest_s));
     }
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); sizes.len()];
     for round in 0..opts.repeats.max(1) {
@@ -261,8 +264,8 @@ pub fn run_ask_bench(
             opts.repeats.max(1)
         ));
         for i in 0..NEEDLES {
-            for ((doc, library, id, _), out) in sizes.iter().zip(samples.iter_mut()) {
-                let Some(needle) = doc.needles.get(i) else {
+            for ((needles, library, id, _), out) in sizes.iter().zip(samples.iter_mut()) {
+                let Some(needle) = needles.get(i) else {
                     continue;
                 };
                 out.push(measure(model, tokenizer, library, id, needle, opts)?);
@@ -312,6 +315,34 @@ pub fn run_ask_bench(
         ratio_at_common_reread,
         common_reread_tokens: common_reread,
     })
+}
+
+/// The needles that lie before the document's last *whole* checkpoint span. A needle in the
+/// trailing partial span (the chunks after the last multiple of the spacing) is re-read from a
+/// checkpoint at most that short span away; a short document has proportionally more of those,
+/// which would flatter it. Asking only needles in whole spans gives every size the same spread
+/// of distances from a checkpoint, so the comparison is of length alone.
+fn needles_in_whole_spans(
+    library: &Library,
+    id: &str,
+    doc: &SyntheticDocument,
+    checkpoint_every_chunks: usize,
+) -> Result<Vec<Needle>, QaError> {
+    let chunks = library.chunks(id)?;
+    let every = checkpoint_every_chunks.max(1);
+    let whole = chunks.len() / every * every;
+    // Shorter than one span, or ending exactly on one: every needle counts.
+    let end = match chunks.get(whole) {
+        Some(first_after) if whole > 0 => first_after.byte_start as usize,
+        _ => return Ok(doc.needles.clone()),
+    };
+    let text = library.document_text(id)?;
+    Ok(doc
+        .needles
+        .iter()
+        .filter(|n| text.find(&n.sentence).is_some_and(|at| at < end))
+        .cloned()
+        .collect())
 }
 
 /// One question's measurements.

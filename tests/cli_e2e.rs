@@ -1,0 +1,241 @@
+//! End to end on the command line: the real `rwkv-reader` binary reads the sample case files with
+//! the bundled demo model into a private library, then answers questions (`ask`, `--json`,
+//! `--all`, `--as-of-page`), writes section summaries (`summarize`, reused on a second run) and
+//! exports the notes (`export`) — checking the citations, provenance and errors a user relies on.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_rwkv-reader"))
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A private library, config and home folder, so nothing here touches the user's.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let sandbox = Sandbox { dir };
+        sandbox.write_config("");
+        sandbox
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write_config(&self, text: &str) {
+        std::fs::write(self.path("config.toml"), text).unwrap_or_else(|e| panic!("config: {e}"));
+    }
+
+    /// Runs the binary in the project root with the sandbox's library and config.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(binary())
+            .args(args)
+            .current_dir(project_root())
+            .env("RWKV_READER_LIBRARY", self.path("library"))
+            .env("RWKV_READER_CONFIG", self.path("config.toml"))
+            .env("HOME", self.path("home"))
+            .env("XDG_CONFIG_HOME", self.path("home/.config"))
+            .env("XDG_DATA_HOME", self.path("home/.local/share"))
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", binary().display()))
+    }
+
+    /// Runs and expects success; stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "rwkv-reader {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs with `--json` and parses stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let stdout = self.ok(&with_json);
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("rwkv-reader {args:?}: not JSON ({e}):\n{stdout}"))
+    }
+}
+
+fn pages(evidence: &Value) -> (u64, u64) {
+    let pages = &evidence["pages"];
+    match (pages[0].as_u64(), pages[1].as_u64()) {
+        (Some(a), Some(b)) => (a, b),
+        _ => panic!("evidence without pages: {evidence}"),
+    }
+}
+
+#[test]
+fn ask_summarize_and_export_the_sample_case_files() {
+    let sandbox = Sandbox::new();
+    let ingested = sandbox.json(&["ingest", "sample-docs/cases"]);
+    let files = ingested["files"].as_array().cloned().unwrap_or_default();
+    assert_eq!(files.len(), 10, "every case file is read: {ingested}");
+
+    // A question about one document: the answer cites the deposition's pages and says where
+    // its state came from and how much was re-read.
+    let question = "What did Mr. Stoltz say about the expedited shipping?";
+    let answer = sandbox.json(&["ask", "--doc", "deposition", "--max-tokens", "16", question]);
+    assert_eq!(answer["question"], question);
+    let evidence = answer["evidence"].as_array().cloned().unwrap_or_default();
+    let first = evidence
+        .first()
+        .unwrap_or_else(|| panic!("no evidence: {answer}"));
+    assert!(first["title"]
+        .as_str()
+        .is_some_and(|t| t.contains("deposition")));
+    // Stoltz's refusal is on the PDF's third page (transcript page 39).
+    let (from, to) = pages(first);
+    assert!(from <= 3 && 3 <= to, "cited pp. {from}–{to}: {first}");
+    let provenance = &answer["provenance"];
+    assert_eq!(
+        provenance["family"], "pile",
+        "the demo model is prompted as a base model"
+    );
+    assert!(provenance["generated_tokens"]
+        .as_u64()
+        .is_some_and(|n| (1..=16).contains(&n)));
+    // Bounded re-reading: at most a checkpoint span (8 chunks of ~512 tokens) plus a passage.
+    assert!(provenance["reread_tokens"]
+        .as_u64()
+        .is_some_and(|n| n <= 9 * 600));
+
+    // The same question as plain text: the answer, then each cited page and the provenance.
+    let text = sandbox.ok(&["ask", "--doc", "deposition", "--max-tokens", "8", question]);
+    assert!(text.contains("deposition"), "{text}");
+    assert!(text.contains("p. ") || text.contains("pp. "), "{text}");
+    assert!(text.contains("Provenance:"), "{text}");
+
+    // Spoiler-free: nothing past page 2 is used (Stoltz's answer comes a page later).
+    let early = sandbox.json(&["ask", "--doc", "deposition", "--as-of-page", "2", question]);
+    for e in early["evidence"].as_array().cloned().unwrap_or_default() {
+        assert!(pages(&e).1 <= 2, "evidence past page 2: {e}");
+    }
+    assert_eq!(early["provenance"]["as_of_page"], 2);
+
+    // Every document answers for itself, each with its own citation.
+    let all = sandbox.json(&["ask", "--all", "--max-tokens", "4", "Who is the defendant?"]);
+    let results = all.as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 10, "one result per document");
+    let status = |r: &Value| {
+        r["outcome"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut answered = 0;
+    for r in &results {
+        match status(r).as_str() {
+            "answered" => {
+                answered += 1;
+                let answer = &r["outcome"]["answer"];
+                assert_eq!(answer["document"]["id"], r["document"]["id"]);
+                assert!(answer["evidence"][0]["pages"].is_array(), "{r}");
+            }
+            "skipped" => {
+                let reason = r["outcome"]["reason"].as_str().unwrap_or_default();
+                assert!(reason.contains("no passage matches"), "{r}");
+            }
+            other => panic!("unexpected outcome {other:?}: {r}"),
+        }
+    }
+    assert!(
+        answered >= 5,
+        "most case files name the defendant: {answered} answered"
+    );
+
+    // The prompt family comes from the flag, else the config file.
+    let flagged = sandbox.json(&[
+        "ask",
+        "--doc",
+        "order",
+        "--max-tokens",
+        "2",
+        "--prompt-family",
+        "world",
+        "Who moved to dismiss?",
+    ]);
+    assert_eq!(flagged["provenance"]["family"], "world");
+    sandbox.write_config("prompt_family = \"raven\"\n");
+    let configured = sandbox.json(&[
+        "ask",
+        "--doc",
+        "order",
+        "--max-tokens",
+        "2",
+        "Who moved to dismiss?",
+    ]);
+    assert_eq!(configured["provenance"]["family"], "raven");
+    sandbox.write_config("prompt_family = \"alpaca\"\n");
+    let refused = sandbox.run(&["ask", "--doc", "order", "Who moved to dismiss?"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("config.toml") && stderr.contains("raven"),
+        "{stderr}"
+    );
+    sandbox.write_config("");
+
+    // Summaries: one per section with pages; a second run reuses them all.
+    let report = sandbox.json(&["summarize", "--doc", "order-on-motion"]);
+    let summaries = report["summaries"].as_array().cloned().unwrap_or_default();
+    assert!(
+        summaries.len() >= 2,
+        "the order has headed sections: {report}"
+    );
+    for s in &summaries {
+        assert!(
+            s["section"]["title"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()),
+            "{s}"
+        );
+    }
+    let again = sandbox.json(&["summarize", "--doc", "order-on-motion"]);
+    assert_eq!(again["generated"], 0, "{again}");
+    assert_eq!(again["reused"].as_u64(), Some(summaries.len() as u64));
+
+    // Export: the questions asked of the order and its summaries, with citations, as Markdown.
+    let out = sandbox.path("order.md");
+    let out_arg = out.to_string_lossy().into_owned();
+    sandbox.ok(&["export", "--doc", "order-on-motion", "--output", &out_arg]);
+    let markdown = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("export: {e}"));
+    assert!(markdown.contains("Who moved to dismiss?"), "{markdown}");
+    assert!(
+        markdown.contains("p. ") || markdown.contains("pp. "),
+        "{markdown}"
+    );
+    for s in &summaries {
+        let title = s["section"]["title"].as_str().unwrap_or_default();
+        assert!(
+            markdown.contains(title),
+            "summary {title:?} missing from:\n{markdown}"
+        );
+    }
+
+    // A document that isn't there: a clear error naming what the library holds.
+    let missing = sandbox.run(&["ask", "--doc", "no-such-filing", "Anything?"]);
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success());
+    assert!(
+        stderr.contains("no-such-filing") && stderr.contains("complaint"),
+        "{stderr}"
+    );
+}
