@@ -3,56 +3,21 @@
 //! `--all`, `--as-of-page`), writes section summaries (`summarize`, reused on a second run) and
 //! exports the notes (`export`) — checking the citations, provenance and errors a user relies on.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod sandbox;
 
 use serde_json::Value;
 
-fn binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_rwkv-reader"))
-}
+use sandbox::Sandbox;
 
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A private library, config and home folder, so nothing here touches the user's.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let sandbox = Sandbox { dir };
-        sandbox.write_config("");
-        sandbox
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write_config(&self, text: &str) {
-        std::fs::write(self.path("config.toml"), text).unwrap_or_else(|e| panic!("config: {e}"));
-    }
-
-    /// Runs the binary in the project root with the sandbox's library and config.
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(binary())
-            .args(args)
-            .current_dir(project_root())
-            .env("RWKV_READER_LIBRARY", self.path("library"))
-            .env("RWKV_READER_CONFIG", self.path("config.toml"))
-            .env("HOME", self.path("home"))
-            .env("XDG_CONFIG_HOME", self.path("home/.config"))
-            .env("XDG_DATA_HOME", self.path("home/.local/share"))
-            .env("RUST_BACKTRACE", "0")
-            .output()
-            .unwrap_or_else(|e| panic!("running {}: {e}", binary().display()))
-    }
-
+/// What the tests below need beyond the shared sandbox.
+trait RunExt {
     /// Runs and expects success; stdout.
+    fn ok(&self, args: &[&str]) -> String;
+    /// Runs with `--json` and parses stdout.
+    fn json(&self, args: &[&str]) -> Value;
+}
+
+impl RunExt for Sandbox {
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
@@ -64,7 +29,6 @@ impl Sandbox {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Runs with `--json` and parses stdout.
     fn json(&self, args: &[&str]) -> Value {
         let mut with_json = args.to_vec();
         with_json.push("--json");

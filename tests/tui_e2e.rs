@@ -1,11 +1,12 @@
 //! End to end: the real `rwkv-reader` binary in a real terminal (tmux), on the sample documents
 //! and the bundled demo model, with a private library and config in a temporary folder.
 
+mod sandbox;
 mod tmux_harness;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sandbox::{binary, project_root, Sandbox};
 use tmux_harness::TmuxSession;
 
 /// Generous: the first start loads the model in the dev profile on a busy 2-core machine.
@@ -17,42 +18,7 @@ const ANSWER: Duration = Duration::from_secs(180);
 /// The sample book, as a PDF so that citations carry real page numbers.
 const BOOK: &str = "sample-docs/the-keeper-of-tallow-point.pdf";
 
-fn binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_rwkv-reader"))
-}
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A private library and an empty config file, so no test sees the user's.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
 impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = match tempfile::tempdir() {
-            Ok(dir) => dir,
-            Err(e) => panic!("temp dir: {e}"),
-        };
-        if let Err(e) = std::fs::write(dir.path().join("config.toml"), "") {
-            panic!("config: {e}");
-        }
-        Sandbox { dir }
-    }
-
-    fn env(&self) -> Vec<(&'static str, String)> {
-        let path = |p: &str| self.dir.path().join(p).to_string_lossy().into_owned();
-        vec![
-            ("RWKV_READER_LIBRARY", path("library")),
-            ("RWKV_READER_CONFIG", path("config.toml")),
-            ("HOME", path("home")),
-            ("XDG_CONFIG_HOME", path("home/.config")),
-            ("XDG_DATA_HOME", path("home/.local/share")),
-        ]
-    }
-
     fn start(&self, args: &[&str], width: u16, height: u16) -> TmuxSession {
         TmuxSession::start(binary(), args, &self.env(), &project_root(), width, height)
     }

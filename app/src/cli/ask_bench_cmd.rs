@@ -10,6 +10,7 @@ use ingest::qa::bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
 use ingest::IngestOptions;
 
 use super::engine_cmds::BenchArgs;
+use super::qa_cmds::load_chosen_model;
 use super::Context;
 
 /// Runs the ask benchmark with the model from `--bench-model`, `--model`, the config or the demo.
@@ -18,13 +19,7 @@ pub fn bench_ask(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     if let Some(path) = &args.bench_model {
         choice.path = path.clone();
     }
-    let model = engine::Model::load(&choice.path)
-        .with_context(|| format!("loading the model {}", choice.path.display()))?;
-    let tokenizer = match &choice.tokenizer {
-        Some(path) => engine::Tokenizer::from_file(path),
-        None => engine::Tokenizer::for_model(&choice.path),
-    }
-    .context("loading the tokenizer")?;
+    let (model, tokenizer) = load_chosen_model(&choice)?;
     let work_dir = args
         .cache_dir
         .clone()

@@ -17,10 +17,17 @@ use ingest::{DocumentRecord, Library};
 
 use super::library_cmds::{AskArgs, ExportArgs, SummarizeArgs};
 use super::Context;
+use crate::model_choice::ModelChoice;
 
 /// The model and tokenizer chosen by the options and config.
 pub(super) fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
-    let choice = ctx.model_choice()?;
+    load_chosen_model(&ctx.model_choice()?)
+}
+
+/// Loads `choice`'s weights and tokenizer.
+pub(super) fn load_chosen_model(
+    choice: &ModelChoice,
+) -> Result<(engine::Model, engine::Tokenizer)> {
     let model = engine::Model::load(&choice.path)
         .with_context(|| format!("loading the model {}", choice.path.display()))?;
     let tokenizer = match &choice.tokenizer {
