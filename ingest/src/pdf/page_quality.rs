@@ -63,7 +63,11 @@ pub fn classify_page(text: &str, has_images: bool, missing_unicode_map: bool) ->
     let alnum = visible.iter().filter(|c| c.is_alphanumeric()).count();
     let n = visible.len();
     let bad_fraction = bad as f64 / n as f64;
-    let alnum_fraction = alnum as f64 / n as f64;
+    // Dot leaders, rules and signature lines ("Introduction . . . . 1", "________") are
+    // punctuation by the hundred on perfectly good pages (contents, indexes, captions): the
+    // letters are measured against the other characters.
+    let leaders = leader_chars(&visible);
+    let alnum_fraction = alnum as f64 / (n - leaders).max(1) as f64;
     let suspicious = if n < MIN_CHARS_FOR_RATIO {
         bad * 2 > n
     } else {
@@ -83,6 +87,29 @@ pub fn classify_page(text: &str, has_images: bool, missing_unicode_map: bool) ->
     PageStatus::Garbage { reason }
 }
 
+/// Shortest run of one repeated punctuation character counted as a leader or rule.
+const MIN_LEADER_RUN: usize = 3;
+
+/// Characters in runs of [`MIN_LEADER_RUN`] or more of the same punctuation character (with
+/// whitespace already removed, so ". . . ." is such a run).
+fn leader_chars(visible: &[char]) -> usize {
+    let mut count = 0;
+    let mut run = 0;
+    for (i, &c) in visible.iter().enumerate() {
+        run = if i > 0 && visible[i - 1] == c {
+            run + 1
+        } else {
+            1
+        };
+        let run_ends = visible.get(i + 1) != Some(&c);
+        let punctuation = c.is_ascii_punctuation() || matches!(c, '…' | '·' | '—' | '–');
+        if run_ends && run >= MIN_LEADER_RUN && punctuation {
+            count += run;
+        }
+    }
+    count
+}
+
 fn is_unreadable(c: char) -> bool {
     c == '\u{FFFD}'
         || (c.is_control() && c != '\u{0C}')
@@ -99,6 +126,29 @@ mod tests {
         let text = "The witness stated that on 12 March 2019 the contract (Exhibit 4) was signed.";
         assert_eq!(classify_page(text, false, false), PageStatus::Ok);
         assert_eq!(classify_page("Page 3", false, false), PageStatus::Ok);
+    }
+
+    #[test]
+    fn contents_and_index_pages_with_dot_leaders_are_ok() {
+        let contents = "Table of Contents\n".to_string()
+            + &(1..30)
+                .map(|i| format!("{i} Section {i} {} {i}\n", ". ".repeat(60)))
+                .collect::<String>();
+        assert_eq!(classify_page(&contents, false, false), PageStatus::Ok);
+        let signature = format!(
+            "{}\nJane Roe, Clerk\n{}\nDate",
+            "_".repeat(80),
+            "_".repeat(40)
+        );
+        assert_eq!(classify_page(&signature, false, false), PageStatus::Ok);
+        // Leaders alone are not text.
+        let only_dots = ". ".repeat(200);
+        assert_eq!(
+            classify_page(&only_dots, false, false),
+            PageStatus::Garbage {
+                reason: "0% unreadable characters, 0% letters or digits".into()
+            }
+        );
     }
 
     #[test]
@@ -127,6 +177,7 @@ mod tests {
             classify_page(&private, false, false),
             PageStatus::Garbage { .. }
         ));
+        // Leaders are discounted, but a page of mixed symbols is still garbage.
         let symbols = "#$%&*+/<=>@[]^_{|}~".repeat(3);
         assert!(matches!(
             classify_page(&symbols, false, false),
