@@ -70,6 +70,9 @@ pub enum WorkerEvent {
         history: Vec<QaEntry>,
         sections: Vec<SectionSummary>,
     },
+    /// The model turned to this question or summary job (it may have waited for the model to
+    /// load or for the job before it): it is no longer queued.
+    JobStarted { job: u64 },
     /// The passages a question will be answered from (sent before the first token).
     AskEvidence {
         job: u64,

@@ -150,6 +150,8 @@ pub struct ReadingProgress {
     pub eta_seconds: Option<u64>,
     /// Checkpoints written in this run.
     pub checkpoints_written: u32,
+    /// Reading has paused to leave the cores to a question being answered.
+    pub paused: bool,
 }
 
 /// A page that starts at a byte offset of a document's text.
@@ -233,6 +235,9 @@ pub struct Evidence {
 /// How an answer or summary came to an end.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum GenerationStatus {
+    /// Sent, but the model is busy or not loaded yet (one model job runs at a time): what it
+    /// waits for, in words ("the model to load"). It starts by itself when the model is free.
+    Queued(String),
     /// Waiting for passages or the first token.
     #[default]
     Starting,
@@ -247,11 +252,11 @@ pub enum GenerationStatus {
 }
 
 impl GenerationStatus {
-    /// True while the worker is still producing text.
+    /// True while the worker is still producing text (or will, once its turn comes).
     pub fn is_running(&self) -> bool {
         matches!(
             self,
-            GenerationStatus::Starting | GenerationStatus::Generating
+            GenerationStatus::Queued(_) | GenerationStatus::Starting | GenerationStatus::Generating
         )
     }
 }

@@ -15,6 +15,12 @@ use super::text_rows;
 const WHEEL_ROWS: i64 = 3;
 /// Rows of context kept above a search hit or evidence the Reader jumps to.
 const CONTEXT_ROWS_ABOVE_JUMP: i64 = 2;
+/// The status line while summaries are written.
+pub const WRITING_SUMMARIES: &str = "Writing section summaries…";
+/// The status line of a queued question starts with this.
+pub const QUESTION_QUEUED: &str = "Question queued";
+/// The status line of queued summaries starts with this.
+pub const SUMMARIES_QUEUED: &str = "Summaries queued";
 /// Hits counted at most for one search (a one-letter query in a book has tens of thousands).
 pub const MAX_SEARCH_HITS: usize = 10_000;
 
@@ -189,16 +195,22 @@ impl AppState {
         if let Some(job) = self.summaries.job.take() {
             effects.push(Effect::Cancel { job });
         }
+        let waiting_for = self.model_busy_with(true, !effects.is_empty());
         let job = self.new_job();
         self.summaries.job = Some(job);
         let mut section = None;
         match position.and_then(|i| self.summaries.sections.get_mut(i)) {
             Some(s) => {
                 s.summary.clear();
-                s.status = GenerationStatus::Starting;
+                s.status = waiting_for.map_or(GenerationStatus::Starting, |w| {
+                    GenerationStatus::Queued(w.into())
+                });
                 section = Some(s.index);
             }
-            None => self.say("Writing section summaries…"),
+            None => match waiting_for {
+                Some(w) => self.say(format!("{SUMMARIES_QUEUED}: waiting for {w}")),
+                None => self.say(WRITING_SUMMARIES),
+            },
         }
         effects.push(Effect::Summarize {
             job,
@@ -210,6 +222,11 @@ impl AppState {
     }
 
     fn back(&mut self) -> Vec<Effect> {
+        // Esc stops the job of the screen it is pressed on first: on Summaries the summaries
+        // (a question may be queued behind them), elsewhere the question.
+        if self.screen == Screen::Summaries && self.summaries.job.is_some() {
+            return self.cancel_summaries();
+        }
         if let Some(job) = self.ask.job.take() {
             if let Some(entry) = self.ask.entries.first_mut() {
                 entry.status = GenerationStatus::Cancelled;
@@ -217,14 +234,8 @@ impl AppState {
             self.say("Answer cancelled");
             return vec![Effect::Cancel { job }];
         }
-        if let Some(job) = self.summaries.job.take() {
-            for s in &mut self.summaries.sections {
-                if s.status.is_running() {
-                    s.status = GenerationStatus::Cancelled;
-                }
-            }
-            self.say("Summaries cancelled");
-            return vec![Effect::Cancel { job }];
+        if self.summaries.job.is_some() {
+            return self.cancel_summaries();
         }
         if self.screen == Screen::Reader
             && (!self.reader.search.hits.is_empty() || self.reader.focus.is_some())
@@ -236,6 +247,19 @@ impl AppState {
         self.message = None;
         self.screen = Screen::Library;
         Vec::new()
+    }
+
+    fn cancel_summaries(&mut self) -> Vec<Effect> {
+        let Some(job) = self.summaries.job.take() else {
+            return Vec::new();
+        };
+        for s in &mut self.summaries.sections {
+            if s.status.is_running() {
+                s.status = GenerationStatus::Cancelled;
+            }
+        }
+        self.say("Summaries cancelled");
+        vec![Effect::Cancel { job }]
     }
 
     fn page_rows(&self) -> i64 {
@@ -450,12 +474,13 @@ impl AppState {
             question: question.to_string(),
             ..QaEntry::default()
         };
-        if self.summaries.job.is_some() {
-            // One model job runs at a time; say why nothing happens yet.
-            entry.note = Some(
-                "Waiting for the summaries being written to finish (Esc on Summaries stops them)"
-                    .into(),
-            );
+        let cancelled_one = !effects.is_empty();
+        if let Some(waiting_for) = self.model_busy_with(false, cancelled_one) {
+            // One model job runs at a time: say what this one waits for, until it starts.
+            self.say(format!("{QUESTION_QUEUED}: waiting for {waiting_for}"));
+            entry.status = GenerationStatus::Queued(waiting_for.into());
+        } else {
+            self.message = None;
         }
         if let ModelStatus::Failed { reason } = &self.model {
             entry.status = GenerationStatus::Failed(format!("no model: {reason}"));
@@ -465,7 +490,6 @@ impl AppState {
         }
         let job = self.new_job();
         self.ask.job = Some(job);
-        self.message = None;
         self.ask.entries.insert(0, entry);
         self.ask.shown = 0;
         self.ask.selected = 0;
@@ -477,6 +501,33 @@ impl AppState {
             within: self.ask.scope.take(),
         });
         effects
+    }
+
+    /// What a new question (or, with `for_summaries`, summary job) would wait for if the model
+    /// is not free for it: loading, busy with the other kind of job, or still stopping the job
+    /// of the same kind just cancelled (`cancelled_previous`). Background reading is not in
+    /// the list: it has its own thread, and questions and summaries run beside it.
+    fn model_busy_with(
+        &self,
+        for_summaries: bool,
+        cancelled_previous: bool,
+    ) -> Option<&'static str> {
+        if matches!(
+            self.model,
+            ModelStatus::NotLoaded | ModelStatus::Loading { .. }
+        ) {
+            Some("the model to load")
+        } else if !for_summaries && self.summaries.job.is_some() {
+            Some("the summaries being written (Esc on Summaries stops them)")
+        } else if for_summaries && self.ask.job.is_some() {
+            Some("the answer being written (Esc on Ask stops it)")
+        } else if cancelled_previous && for_summaries {
+            Some("the cancelled summaries to stop")
+        } else if cancelled_previous {
+            Some("the cancelled answer to stop")
+        } else {
+            None
+        }
     }
 
     fn refresh(&mut self) -> Vec<Effect> {

@@ -5,6 +5,7 @@ use super::messages::{Effect, WorkerEvent};
 use super::state::{
     AppState, DocEntry, DocStatus, GenerationStatus, ModelStatus, Screen, SummariesState,
 };
+use super::update::{QUESTION_QUEUED, SUMMARIES_QUEUED, WRITING_SUMMARIES};
 
 impl AppState {
     /// Applies one worker report; returns any work that follows from it.
@@ -122,6 +123,7 @@ impl AppState {
                     return self.apply(super::action::Action::ShowSummaries);
                 }
             }
+            WorkerEvent::JobStarted { job } => self.job_started(job),
             WorkerEvent::AskEvidence {
                 job,
                 evidence,
@@ -223,6 +225,36 @@ impl AppState {
             }
         }
         Vec::new()
+    }
+
+    /// A queued question or summary job got the model: it is no longer shown as queued.
+    fn job_started(&mut self, job: u64) {
+        let queued_line = |state: &AppState, prefix: &str| {
+            state
+                .message
+                .as_ref()
+                .is_some_and(|m| m.text.starts_with(prefix))
+        };
+        if self.ask.job == Some(job) {
+            if let Some(entry) = self.ask.entries.first_mut() {
+                if matches!(entry.status, GenerationStatus::Queued(_)) {
+                    entry.status = GenerationStatus::Starting;
+                }
+            }
+            if queued_line(self, QUESTION_QUEUED) {
+                self.message = None;
+            }
+        }
+        if self.summaries.job == Some(job) {
+            for s in &mut self.summaries.sections {
+                if matches!(s.status, GenerationStatus::Queued(_)) {
+                    s.status = GenerationStatus::Starting;
+                }
+            }
+            if queued_line(self, SUMMARIES_QUEUED) {
+                self.say(WRITING_SUMMARIES);
+            }
+        }
     }
 
     fn set_library(&mut self, location: String, docs: Vec<DocEntry>) {

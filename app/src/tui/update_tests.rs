@@ -522,19 +522,170 @@ fn tab_cycles_screens_both_ways() {
 }
 
 #[test]
-fn a_question_behind_running_summaries_says_it_waits_until_it_starts() {
+fn a_question_behind_running_summaries_is_queued_until_it_starts() {
     let mut state = ready_app();
     open_a(&mut state);
     state.apply(Action::ShowSummaries);
-    assert!(state.summaries.job.is_some());
+    let Some(summaries) = state.summaries.job else {
+        panic!("summaries did not start")
+    };
     state.apply(Action::Ask);
     let job = ask_job(&type_line(&mut state, "who?"));
-    let note = state.ask.entries[0].note.clone().unwrap_or_default();
-    assert!(note.contains("Waiting for the summaries"), "{note}");
-    state.on_event(WorkerEvent::AskEvidence {
-        job,
-        evidence: vec![],
-        note: None,
+    let GenerationStatus::Queued(waiting_for) = state.ask.entries[0].status.clone() else {
+        panic!("not queued: {:?}", state.ask.entries[0].status)
+    };
+    assert!(waiting_for.contains("summaries"), "{waiting_for}");
+    let line = state.message.clone().map(|m| m.text).unwrap_or_default();
+    assert!(
+        line.starts_with("Question queued: waiting for the summaries"),
+        "{line}"
+    );
+    // The summaries end; the worker turns to the question.
+    state.on_event(WorkerEvent::SummariesFinished {
+        job: summaries,
+        status: GenerationStatus::Done,
     });
-    assert_eq!(state.ask.entries[0].note, None);
+    state.on_event(WorkerEvent::JobStarted { job });
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Starting);
+    state.on_event(WorkerEvent::AskText {
+        job,
+        text: "Ada".into(),
+    });
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Generating);
+}
+
+#[test]
+fn esc_on_summaries_stops_the_summaries_before_a_queued_question() {
+    let mut state = ready_app();
+    open_a(&mut state);
+    state.apply(Action::ShowSummaries);
+    let summaries = state.summaries.job;
+    state.apply(Action::Ask);
+    let job = ask_job(&type_line(&mut state, "who?"));
+    state.apply(Action::ShowSummaries);
+    let effects = state.apply(Action::Back);
+    assert_eq!(
+        effects,
+        vec![Effect::Cancel {
+            job: summaries.unwrap_or(u64::MAX)
+        }]
+    );
+    assert!(state.summaries.job.is_none());
+    assert!(matches!(
+        state.ask.entries[0].status,
+        GenerationStatus::Queued(_)
+    ));
+    // The question runs as soon as the worker gets to it.
+    state.on_event(WorkerEvent::JobStarted { job });
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Starting);
+}
+
+#[test]
+fn a_question_asked_while_the_model_loads_is_queued_and_esc_cancels_it() {
+    let mut state = AppState::new(KeyMap::default().help_rows());
+    state.on_event(WorkerEvent::ModelLoading {
+        file_name: "RWKV-4-Pile-1B5.pth".into(),
+    });
+    state.on_event(WorkerEvent::LibraryListed {
+        location: "/lib".into(),
+        docs: vec![doc("a", "a.txt")],
+    });
+    state.apply(Action::Ask);
+    let job = ask_job(&type_line(&mut state, "who?"));
+    assert_eq!(
+        state.ask.entries[0].status,
+        GenerationStatus::Queued("the model to load".into())
+    );
+    let line = state.message.clone().map(|m| m.text);
+    assert_eq!(
+        line.as_deref(),
+        Some("Question queued: waiting for the model to load")
+    );
+    // Loading ends; the question stays queued until the worker says it started it.
+    state.on_event(WorkerEvent::ModelLoaded(ModelBadge::default()));
+    assert!(matches!(
+        state.ask.entries[0].status,
+        GenerationStatus::Queued(_)
+    ));
+    assert_eq!(state.apply(Action::Back), vec![Effect::Cancel { job }]);
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Cancelled);
+    // The worker's own end of the cancelled job changes nothing.
+    state.on_event(WorkerEvent::AskFinished {
+        job,
+        status: GenerationStatus::Cancelled,
+        note: None,
+        provenance: String::new(),
+    });
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Cancelled);
+}
+
+#[test]
+fn a_question_replacing_a_running_one_waits_for_it_to_stop() {
+    let mut state = ready_app();
+    open_a(&mut state);
+    state.apply(Action::Ask);
+    let first = ask_job(&type_line(&mut state, "who?"));
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Starting);
+    state.apply(Action::Ask);
+    let effects = type_line(&mut state, "where?");
+    assert_eq!(effects.first(), Some(&Effect::Cancel { job: first }));
+    let second = ask_job(&effects);
+    assert_eq!(state.ask.entries[1].status, GenerationStatus::Cancelled);
+    assert_eq!(
+        state.ask.entries[0].status,
+        GenerationStatus::Queued("the cancelled answer to stop".into())
+    );
+    state.on_event(WorkerEvent::JobStarted { job: second });
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Starting);
+    assert_eq!(state.message, None, "the queued line is gone once it runs");
+}
+
+#[test]
+fn a_question_during_background_reading_runs_beside_it_at_once() {
+    let mut state = ready_app();
+    state.on_event(WorkerEvent::Reading(ReadingProgress {
+        file: "b.txt".into(),
+        doc_id: "b".into(),
+        ..ReadingProgress::default()
+    }));
+    open_a(&mut state);
+    state.apply(Action::Ask);
+    let effects = type_line(&mut state, "who?");
+    assert!(
+        matches!(effects.as_slice(), [Effect::Ask { .. }]),
+        "{effects:?}"
+    );
+    assert_eq!(state.ask.entries[0].status, GenerationStatus::Starting);
+    assert_eq!(state.message, None);
+}
+
+#[test]
+fn summaries_asked_for_during_an_answer_are_queued_behind_it() {
+    let mut state = ready_app();
+    open_a(&mut state);
+    state.on_event(WorkerEvent::NotesLoaded {
+        doc_id: "a".into(),
+        history: vec![],
+        sections: vec![SectionSummary {
+            index: 0,
+            title: "Chapter 1".into(),
+            ..SectionSummary::default()
+        }],
+    });
+    state.apply(Action::Ask);
+    ask_job(&type_line(&mut state, "who?"));
+    state.apply(Action::ShowSummaries);
+    let effects = state.apply(Action::Refresh);
+    let Some(Effect::Summarize { job, .. }) = effects.last().cloned() else {
+        panic!("no summary asked for: {effects:?}")
+    };
+    assert!(matches!(
+        state.summaries.sections[0].status,
+        GenerationStatus::Queued(_)
+    ));
+    state.on_event(WorkerEvent::JobStarted { job });
+    assert_eq!(
+        state.summaries.sections[0].status,
+        GenerationStatus::Starting
+    );
 }

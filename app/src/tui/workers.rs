@@ -2,11 +2,13 @@
 //! `EventSink`; none of them touches the terminal:
 //!
 //! - `model-loader`: loads the model once (`model_slot`);
-//! - `reading`: the library's one writer, ingesting in the background (`reading`);
+//! - `reading`: the library's one writer, ingesting in the background (`reading`); it pauses
+//!   between chunks while a question is answered (`foreground`);
 //! - `model-jobs`: questions and summaries, one at a time, cancellable (`model_jobs`);
 //! - short-lived threads to open a document or export notes (`library_jobs`).
 
 mod convert;
+mod foreground;
 mod library_jobs;
 mod model_jobs;
 pub(crate) mod model_slot;
@@ -23,6 +25,7 @@ use std::time::Duration;
 use super::messages::{Effect, WorkerEvent};
 use super::runtime::EventSink;
 use crate::model_choice::ModelChoice;
+use foreground::Foreground;
 use model_jobs::ModelJob;
 use model_slot::ModelSlot;
 use reading::{ReadingCommand, ReadingHandle};
@@ -114,14 +117,20 @@ impl Workers {
                 },
             )
         };
+        let foreground = Arc::new(Foreground::default());
         let reading = ReadingHandle::spawn(
             ctx.library_dir.clone(),
             ctx.paths.clone(),
             Arc::clone(&model),
+            Arc::clone(&foreground),
             sink.clone(),
         );
-        let model_jobs =
-            model_jobs::spawn(ctx.library_dir.clone(), Arc::clone(&model), sink.clone());
+        let model_jobs = model_jobs::spawn(
+            ctx.library_dir.clone(),
+            Arc::clone(&model),
+            foreground,
+            sink.clone(),
+        );
         let report = |what: &str, e: std::io::Error| {
             sink.send(WorkerEvent::Notice {
                 text: format!("cannot start {what}: {e}"),

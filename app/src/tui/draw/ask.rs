@@ -85,6 +85,7 @@ fn draw_question(frame: &mut Frame, area: Rect, state: &AppState) {
 
 fn status_label(status: &GenerationStatus) -> Span<'static> {
     match status {
+        GenerationStatus::Queued(_) => " queued (Esc cancels) ".yellow(),
         GenerationStatus::Starting => " finding passages… (Esc cancels) ".yellow(),
         GenerationStatus::Generating => " answering… (Esc cancels) ".yellow(),
         GenerationStatus::Done => Span::raw(""),
@@ -119,10 +120,20 @@ fn draw_answer(frame: &mut Frame, area: Rect, state: &AppState, shown: Option<&Q
     if let GenerationStatus::Failed(reason) = &entry.status {
         lines.push(Line::from(inert_line(reason).red()));
     }
+    if let GenerationStatus::Queued(waiting_for) = &entry.status {
+        lines.push(Line::from(
+            format!("Queued: waiting for {waiting_for}. It starts as soon as the model is free.")
+                .fg(Color::Yellow),
+        ));
+    }
     for text_line in inert_multiline(&entry.answer).lines() {
         lines.push(Line::from(text_line.to_string()));
     }
-    if entry.answer.is_empty() && entry.status.is_running() {
+    let working = matches!(
+        entry.status,
+        GenerationStatus::Starting | GenerationStatus::Generating
+    );
+    if entry.answer.is_empty() && working {
         lines.push(Line::from("…".fg(Color::Gray)));
     }
     let paragraph = Paragraph::new(lines)

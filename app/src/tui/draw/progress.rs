@@ -29,11 +29,17 @@ fn eta(p: &ReadingProgress) -> String {
 /// Draws the panel into `area` (3 rows: title, gauge, details; or 1 row: a labelled gauge).
 pub fn draw(frame: &mut Frame, area: Rect, p: &ReadingProgress) {
     let file = inert_line(&p.file);
+    // Said up front in the one-row panel, where the end of the line may be cut off.
+    let (paused, paused_short) = if p.paused {
+        (" · paused for the question", "paused · ")
+    } else {
+        ("", "")
+    };
     let ratio = progress_ratio(p);
     let gauge_style = Style::new().fg(Color::Cyan);
     if area.height < 3 {
         let label = format!(
-            "{}/{} {file} {:.0}% {}",
+            "{}/{} {paused_short}{file} {:.0}% {}",
             p.file_index,
             p.files_total,
             ratio * 100.0,
@@ -47,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, p: &ReadingProgress) {
         return;
     }
     let block = Block::new().borders(Borders::TOP).title(format!(
-        " Reading {}/{}: {file} ",
+        " Reading {}/{}: {file}{paused} ",
         p.file_index, p.files_total
     ));
     let inner = block.inner(area);

@@ -71,6 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
 
 fn state_mark(status: &GenerationStatus, empty: bool) -> Span<'static> {
     match status {
+        GenerationStatus::Queued(_) => "  queued".yellow(),
         GenerationStatus::Starting | GenerationStatus::Generating => "  writing…".yellow(),
         GenerationStatus::Failed(_) => "  failed".red(),
         GenerationStatus::Cancelled if empty => "  cancelled".fg(Color::Gray),

@@ -218,6 +218,7 @@ fn progress() -> ReadingProgress {
         tokens_per_second: 812.4,
         eta_seconds: Some(33),
         checkpoints_written: 3,
+        paused: false,
     }
 }
 
@@ -270,6 +271,21 @@ fn progress_panel_tall_and_short() {
         state.reading = Some(progress());
         state
     });
+}
+
+/// While a question is answered, background reading pauses and its panel says so.
+#[test]
+fn progress_panel_paused_for_a_question() {
+    let mut state = ask_state(80, 24);
+    state.ask.entries[0].status = GenerationStatus::Generating;
+    state.reading = Some(ReadingProgress {
+        paused: true,
+        ..progress()
+    });
+    assert_snapshot!("progress_paused_80x24", render(&state, 80, 24).backend());
+    let mut short = ask_state(60, 15);
+    short.reading = state.reading.clone();
+    assert_snapshot!("progress_paused_60x15", render(&short, 60, 15).backend());
 }
 
 #[test]
@@ -397,6 +413,20 @@ fn ask_streaming_and_typing() {
         text: "The court".into(),
     });
     assert_snapshot!("ask_streaming_80x24", render(&state, 80, 24).backend());
+}
+
+/// A question sent while summaries are being written waits, and says so in the answer pane
+/// and the status line.
+#[test]
+fn ask_queued_behind_summaries() {
+    let mut state = ask_state(80, 24);
+    state.summaries.job = Some(99);
+    state.apply(Action::Ask);
+    for c in "Who wrote the letter?".chars() {
+        state.apply(Action::InputChar(c));
+    }
+    state.apply(Action::InputSubmit);
+    assert_snapshot!("ask_queued_80x24", render(&state, 80, 24).backend());
 }
 
 #[test]

@@ -11,6 +11,7 @@ use ingest::qa::{self, AskEvent, AskOptions, QaContext, QaError, SummaryEvent, S
 use ingest::Library;
 
 use super::convert::{evidence, notices_note, provenance_line, section_row};
+use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
 use crate::tui::messages::WorkerEvent;
 use crate::tui::runtime::EventSink;
@@ -40,6 +41,7 @@ pub enum ModelJob {
 pub fn spawn(
     library_dir: PathBuf,
     model: Arc<ModelSlot>,
+    foreground: Arc<Foreground>,
     sink: EventSink,
 ) -> std::io::Result<Sender<ModelJob>> {
     let (tx, rx) = mpsc::channel::<ModelJob>();
@@ -53,8 +55,9 @@ pub fn spawn(
                     ModelJob::Summarize { job, .. } => (*job, false),
                 };
                 // A panic in one job fails that job; the thread goes on with the next.
-                let run =
-                    std::panic::AssertUnwindSafe(|| run_job(job, &library_dir, &model, &sink));
+                let run = std::panic::AssertUnwindSafe(|| {
+                    run_job(job, &library_dir, &model, &foreground, &sink)
+                });
                 if let Err(payload) = std::panic::catch_unwind(run) {
                     let reason =
                         format!("internal error: {}", super::panic_message(payload.as_ref()));
@@ -74,9 +77,60 @@ pub fn spawn(
     Ok(tx)
 }
 
-/// Runs one job to its end, reporting its outcome.
-fn run_job(job: ModelJob, library_dir: &std::path::Path, model: &ModelSlot, sink: &EventSink) {
+impl ModelJob {
+    fn id(&self) -> u64 {
+        match self {
+            ModelJob::Ask { job, .. } | ModelJob::Summarize { job, .. } => *job,
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        match self {
+            ModelJob::Ask { cancel, .. } | ModelJob::Summarize { cancel, .. } => {
+                cancel.load(Ordering::Relaxed)
+            }
+        }
+    }
+
+    /// The report that ends this job as cancelled.
+    fn cancelled(&self) -> WorkerEvent {
+        let job = self.id();
+        match self {
+            ModelJob::Ask { .. } => WorkerEvent::AskFinished {
+                job,
+                status: GenerationStatus::Cancelled,
+                note: None,
+                provenance: String::new(),
+            },
+            ModelJob::Summarize { .. } => WorkerEvent::SummariesFinished {
+                job,
+                status: GenerationStatus::Cancelled,
+            },
+        }
+    }
+}
+
+/// Runs one job to its end, reporting its outcome. A job cancelled while it waited in the queue
+/// (behind another job, or for the model) ends at once, so the job after it is not held up.
+fn run_job(
+    job: ModelJob,
+    library_dir: &std::path::Path,
+    model: &ModelSlot,
+    foreground: &Arc<Foreground>,
+    sink: &EventSink,
+) {
+    if job.is_cancelled() {
+        sink.send(job.cancelled());
+        return;
+    }
     let loaded = model.wait();
+    if job.is_cancelled() {
+        sink.send(job.cancelled());
+        return;
+    }
+    if loaded.is_ok() {
+        sink.send(WorkerEvent::JobStarted { job: job.id() });
+    }
     match job {
         ModelJob::Ask {
             job,
@@ -85,6 +139,8 @@ fn run_job(job: ModelJob, library_dir: &std::path::Path, model: &ModelSlot, sink
             within,
             cancel,
         } => {
+            // Background reading pauses (between two chunks) until this answer ends.
+            let _answering = foreground.enter();
             let finished = match &loaded {
                 Ok(loaded) => ask(
                     library_dir,
@@ -290,5 +346,42 @@ fn summarize(
         }
         Err(QaError::Cancelled) => GenerationStatus::Cancelled,
         Err(e) => GenerationStatus::Failed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::tui::runtime::AppEvent;
+
+    /// A question cancelled while it waited in the queue ends at once — even with the model never
+    /// loaded — so it does not hold up the job behind it.
+    #[test]
+    fn a_job_cancelled_in_the_queue_ends_without_waiting_for_the_model() {
+        let (tx, rx) = channel();
+        let dir = std::env::temp_dir().join("rwkv-reader-no-library");
+        let never_loaded = Arc::new(ModelSlot::new());
+        let foreground = Arc::new(Foreground::default());
+        let jobs = match spawn(dir, never_loaded, foreground, EventSink::new(tx)) {
+            Ok(jobs) => jobs,
+            Err(e) => panic!("spawn: {e}"),
+        };
+        let sent = jobs.send(ModelJob::Ask {
+            job: 7,
+            doc_id: None,
+            question: "who?".into(),
+            within: None,
+            cancel: Arc::new(AtomicBool::new(true)),
+        });
+        assert!(sent.is_ok());
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(AppEvent::Worker(WorkerEvent::AskFinished { job, status, .. })) => {
+                assert_eq!((job, status), (7, GenerationStatus::Cancelled));
+            }
+            other => panic!("expected the cancelled end, got {other:?}"),
+        }
     }
 }

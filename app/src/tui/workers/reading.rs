@@ -2,7 +2,8 @@
 //! once, then (once the model is loaded) reads the paths given on the command line and resumes
 //! every document of the library that is new, changed or not read to the end, reporting typed
 //! progress. Re-read and remove requests interrupt the run (ingestion checkpoints before it
-//! stops), are carried out, and reading goes on.
+//! stops), are carried out, and reading goes on. While a question is answered it pauses between
+//! two chunks (`foreground`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use ingest::{
 };
 
 use super::convert::list_documents;
+use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
 use crate::tui::messages::WorkerEvent;
 use crate::tui::runtime::EventSink;
@@ -52,6 +54,7 @@ impl ReadingHandle {
         library_dir: PathBuf,
         paths: Vec<PathBuf>,
         model: Arc<ModelSlot>,
+        foreground: Arc<Foreground>,
         sink: EventSink,
     ) -> std::io::Result<ReadingHandle> {
         let (commands, rx) = mpsc::channel();
@@ -66,6 +69,7 @@ impl ReadingHandle {
                     library_dir,
                     sink,
                     interrupt: thread_interrupt,
+                    foreground,
                     commands: rx,
                 };
                 thread.run(paths, &model);
@@ -107,6 +111,8 @@ struct ReadingThread {
     library_dir: PathBuf,
     sink: EventSink,
     interrupt: Arc<AtomicBool>,
+    /// Questions being answered, which reading makes way for.
+    foreground: Arc<Foreground>,
     commands: Receiver<ReadingCommand>,
 }
 
@@ -266,6 +272,18 @@ impl ReadingThread {
             }
             if let Some(panel) = tracker.update(&progress) {
                 self.sink.send(WorkerEvent::Reading(panel));
+            }
+            let between_chunks = matches!(progress.event, ProgressEvent::ChunkRead { .. });
+            if between_chunks && self.foreground.is_busy() {
+                let paused = ReadingProgress {
+                    paused: true,
+                    ..tracker.panel(&progress)
+                };
+                self.sink.send(WorkerEvent::Reading(paused));
+                // A re-read, remove or quit request still gets through (it sets `interrupt`).
+                self.foreground.wait_while_busy(&self.interrupt);
+                self.sink
+                    .send(WorkerEvent::Reading(tracker.panel(&progress)));
             }
             if finished_file {
                 self.send_listing(reader, Some(model));
