@@ -68,20 +68,30 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
         Layout::vertical([Constraint::Min(1), Constraint::Length(detail_rows)]).areas(inner);
     let header = Row::new(["Document", "Status", "Pages", "Tokens", "Ckpt"])
         .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
-    let rows = lib.docs.iter().map(|doc| {
-        let (status, color) = status_cell(&doc.status);
-        let warn = if doc.warnings.is_empty() { "" } else { " !" };
-        Row::new(vec![
-            Cell::from(inert_line(&doc.name)),
-            Cell::from(Span::styled(
-                format!("{status}{warn}"),
-                Style::new().fg(color),
-            )),
-            Cell::from(pages_text(doc)),
-            Cell::from(format_count(doc.tokens)),
-            Cell::from(doc.checkpoints.to_string()),
-        ])
-    });
+    // Only the rows that can show are built: a library can hold thousands of documents, and a
+    // frame is drawn for every streamed token. The window keeps the selected row in view, at
+    // the bottom once it is past the first screenful, where a fresh `TableState` puts it too.
+    let visible_rows = usize::from(table_area.height.saturating_sub(1)).max(1);
+    let first_row = (lib.selected + 1).saturating_sub(visible_rows);
+    let rows = lib
+        .docs
+        .iter()
+        .skip(first_row)
+        .take(visible_rows)
+        .map(|doc| {
+            let (status, color) = status_cell(&doc.status);
+            let warn = if doc.warnings.is_empty() { "" } else { " !" };
+            Row::new(vec![
+                Cell::from(inert_line(&doc.name)),
+                Cell::from(Span::styled(
+                    format!("{status}{warn}"),
+                    Style::new().fg(color),
+                )),
+                Cell::from(pages_text(doc)),
+                Cell::from(format_count(doc.tokens)),
+                Cell::from(doc.checkpoints.to_string()),
+            ])
+        });
     let table = Table::new(
         rows,
         [
@@ -95,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &AppState) {
     .header(header)
     .row_highlight_style(Style::new().bg(SELECTED_BG).add_modifier(Modifier::BOLD))
     .highlight_symbol("▸ ");
-    let mut table_state = TableState::default().with_selected(Some(lib.selected));
+    let mut table_state = TableState::default().with_selected(Some(lib.selected - first_row));
     frame.render_stateful_widget(table, table_area, &mut table_state);
     if let Some(doc) = lib.docs.get(lib.selected) {
         draw_detail(

@@ -238,6 +238,23 @@ fn library_with_documents() {
     snapshot_sizes!("library", library_state);
 }
 
+/// Far down a long library the selected row is at the bottom of the table with the rows before
+/// it above (only the visible rows are built; the snapshot was taken with all rows built).
+#[test]
+fn library_scrolled_far_down() {
+    let mut state = library_state(60, 15);
+    let template = docs().first().cloned().unwrap_or_default();
+    state.library.docs = (0..500)
+        .map(|i| DocEntry {
+            id: format!("c{i}"),
+            name: format!("cases/{i:03}-exhibit.pdf"),
+            ..template.clone()
+        })
+        .collect();
+    state.library.selected = 321;
+    assert_snapshot!("library_scrolled_60x15", render(&state, 60, 15).backend());
+}
+
 #[test]
 fn library_empty_loading_and_error() {
     let mut state = base(60, 15);
