@@ -474,6 +474,12 @@ impl AppState {
             question: question.to_string(),
             ..QaEntry::default()
         };
+        if let ModelStatus::Failed { reason } = &self.model {
+            entry.status = GenerationStatus::Failed(format!("no model: {reason}"));
+            self.ask.entries.insert(0, entry);
+            self.ask.shown = 0;
+            return effects;
+        }
         let cancelled_one = !effects.is_empty();
         if let Some(waiting_for) = self.model_busy_with(false, cancelled_one) {
             // One model job runs at a time: say what this one waits for, until it starts.
@@ -481,12 +487,6 @@ impl AppState {
             entry.status = GenerationStatus::Queued(waiting_for.into());
         } else {
             self.message = None;
-        }
-        if let ModelStatus::Failed { reason } = &self.model {
-            entry.status = GenerationStatus::Failed(format!("no model: {reason}"));
-            self.ask.entries.insert(0, entry);
-            self.ask.shown = 0;
-            return effects;
         }
         let job = self.new_job();
         self.ask.job = Some(job);
