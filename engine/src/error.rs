@@ -56,6 +56,9 @@ pub enum EngineError {
     /// `forward` was called with no tokens, so there are no logits to return.
     #[error("forward needs at least one token")]
     NoTokens,
+    /// [`crate::Model::read_cancellable`] saw its flag set; the state is half-advanced.
+    #[error("reading was cancelled")]
+    Cancelled,
     /// A tensor operation inside candle failed.
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),

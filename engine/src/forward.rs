@@ -2,6 +2,8 @@
 //! product, the WKV recurrence as a sequential loop over the chunk, the output head only when logits
 //! are wanted. Long inputs are cut into sub-chunks, which changes nothing but peak memory.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::error::EngineError;
 use crate::kernels;
 use crate::model::Model;
@@ -35,6 +37,19 @@ impl Model {
         self.run(tokens, state, Logits::None).map(|_| ())
     }
 
+    /// [`Model::read`] that stops soon after `cancel` is set — between two layers, so within a
+    /// fraction of a second even for the largest models — with [`EngineError::Cancelled`]. A
+    /// cancelled read leaves `state` part-way through a layer stack: throw it away.
+    pub fn read_cancellable(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        cancel: &AtomicBool,
+    ) -> Result<(), EngineError> {
+        self.run_checked(tokens, state, Logits::None, Some(cancel))
+            .map(|_| ())
+    }
+
     /// Like [`Model::forward`] but returns the logits after every token, `[tokens.len() × vocab]`
     /// row-major (for evaluation: perplexity, comparisons with other implementations).
     pub fn forward_all(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
@@ -47,11 +62,21 @@ impl Model {
         state: &mut State,
         logits: Logits,
     ) -> Result<Vec<f32>, EngineError> {
+        self.run_checked(tokens, state, logits, None)
+    }
+
+    fn run_checked(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        logits: Logits,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Vec<f32>, EngineError> {
         self.check(tokens, state)?;
         let mut out = Vec::new();
         let passes = tokens.chunks(MAX_ROWS_PER_PASS).count();
         for (i, part) in tokens.chunks(MAX_ROWS_PER_PASS).enumerate() {
-            let x = self.blocks_forward(part, state)?;
+            let x = self.blocks_forward(part, state, cancel)?;
             match logits {
                 Logits::All => out.extend(self.head(&x, part.len())?),
                 Logits::Last if i + 1 == passes => {
@@ -91,13 +116,21 @@ impl Model {
     }
 
     /// Embeds `tokens` and runs every block; returns the final hidden rows `[T × C]`.
-    fn blocks_forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+    fn blocks_forward(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Vec<f32>, EngineError> {
         let c = self.weights.shape.n_embd;
         let mut x = Vec::with_capacity(tokens.len() * c);
         for &t in tokens {
             self.weights.emb.push_row(t as usize, &mut x);
         }
         for (block, layer_state) in self.weights.blocks.iter().zip(state.layers.iter_mut()) {
+            if cancel.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                return Err(EngineError::Cancelled);
+            }
             time_mix(block, layer_state, &mut x, tokens.len())?;
             channel_mix(block, layer_state, &mut x, tokens.len())?;
         }

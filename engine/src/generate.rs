@@ -36,7 +36,8 @@ pub struct Generation {
 /// Generates from `state`, which must already have consumed the prompt, whose last `forward` gave
 /// `logits`. The state is advanced (fork it with `clone()` to keep the original). `on_text` receives
 /// each new piece of text as soon as it is certain not to be the start of a stop string; returning
-/// false cancels.
+/// false cancels. It is called after every token — with an empty piece when the token completed no
+/// character or may still begin a stop string — so that a cancel never waits for visible text.
 pub fn generate(
     model: &Model,
     tokenizer: &Tokenizer,
@@ -71,19 +72,19 @@ pub fn generate(
             }
             break StopReason::StopString;
         }
-        let safe = text.len() - held_back(&text, &config.stop);
-        if safe > emitted {
-            let keep_going = on_text(&text[emitted..safe]);
-            emitted = safe;
-            if !keep_going {
-                break StopReason::Cancelled;
-            }
+        let safe = (text.len() - held_back(&text, &config.stop)).max(emitted);
+        let keep_going = on_text(&text[emitted..safe]);
+        emitted = safe;
+        if !keep_going {
+            break StopReason::Cancelled;
         }
         logits = model.forward(&[token], state)?;
     };
     if stop_reason != StopReason::StopString {
         text.push_str(&stream.finish());
-        if text.len() > emitted {
+        // What was held back is shown now that no stop string can follow — unless the caller
+        // has stopped listening.
+        if text.len() > emitted && stop_reason != StopReason::Cancelled {
             on_text(&text[emitted..]);
         }
     }

@@ -60,6 +60,16 @@ fn read_without_head_leaves_the_same_state_as_forward() {
     let mut forward = model.new_state();
     model.forward(&tokens, &mut forward).expect("forward");
     assert_eq!(read, forward);
+    // The cancellable read is the same read while its flag is clear, and stops when it is set.
+    let flag = std::sync::atomic::AtomicBool::new(false);
+    let mut cancellable = model.new_state();
+    model
+        .read_cancellable(&tokens, &mut cancellable, &flag)
+        .expect("read");
+    assert_eq!(cancellable, read);
+    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    let stopped = model.read_cancellable(&tokens, &mut model.new_state(), &flag);
+    assert!(matches!(stopped, Err(engine::EngineError::Cancelled)));
 }
 
 #[test]

@@ -130,3 +130,47 @@ fn cancelling_from_the_callback_stops_at_once() {
     assert_eq!(out.stop_reason, StopReason::Cancelled);
     assert!(out.tokens.len() < 100);
 }
+
+#[test]
+fn the_callback_hears_every_token_even_when_all_text_is_held_back() {
+    let (model, tokenizer) = demo();
+    let mut state = model.new_state();
+    let logits = model.forward(&[7, 8], &mut state).expect("forward");
+    let config = SamplerConfig {
+        max_tokens: 40,
+        seed: 5,
+        end_of_text: None,
+        ..Default::default()
+    };
+    let free = generate(
+        &model,
+        &tokenizer,
+        &mut state.clone(),
+        logits.clone(),
+        &config,
+        &mut |_| true,
+    )
+    .expect("gen");
+    // A stop string that the whole free text begins: nothing can be shown until the end, yet a
+    // cancel must still be heard after each token.
+    let held = SamplerConfig {
+        stop: vec![format!("{}\u{1}", free.text)],
+        ..config
+    };
+    let mut calls = 0;
+    let out = generate(
+        &model,
+        &tokenizer,
+        &mut state,
+        logits,
+        &held,
+        &mut |piece| {
+            assert!(piece.is_empty(), "held-back text was shown: {piece:?}");
+            calls += 1;
+            calls < 3
+        },
+    )
+    .expect("gen");
+    assert_eq!(out.stop_reason, StopReason::Cancelled);
+    assert_eq!(out.tokens.len(), 3);
+}

@@ -120,6 +120,16 @@ impl<'a> QaContext<'a> {
             _ => Ok(()),
         }
     }
+
+    /// Feeds `tokens` to `state` without logits, stopping between layers when the cancel flag
+    /// is set (a 512-token chunk of a large model takes tens of seconds on a small CPU).
+    pub(crate) fn read(&self, tokens: &[u32], state: &mut engine::State) -> Result<(), QaError> {
+        match self.cancel {
+            Some(flag) => self.model.read_cancellable(tokens, state, flag)?,
+            None => self.model.read(tokens, state)?,
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for QaContext<'_> {

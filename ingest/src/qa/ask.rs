@@ -375,11 +375,12 @@ pub(crate) fn run_generation(
         &mut |piece: &str| {
             let piece = if seen_text { piece } else { piece.trim_start() };
             if piece.is_empty() {
-                return true;
+                // Nothing to show for this token, but a cancel must not wait for text.
+                return ctx.check_cancel().is_ok();
             }
             seen_text = true;
             first_text_ms.get_or_insert_with(|| ms_since(started));
-            on_event(AskEvent::Text(piece))
+            ctx.check_cancel().is_ok() && on_event(AskEvent::Text(piece))
         },
     )?;
     if generation.stop_reason == engine::StopReason::Cancelled {

@@ -49,6 +49,9 @@ pub enum QaError {
 
 impl From<engine::EngineError> for QaError {
     fn from(e: engine::EngineError) -> Self {
-        QaError::Model(e.to_string())
+        match e {
+            engine::EngineError::Cancelled => QaError::Cancelled,
+            other => QaError::Model(other.to_string()),
+        }
     }
 }

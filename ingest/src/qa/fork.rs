@@ -123,7 +123,7 @@ pub fn fork_at_or_before_byte(
     })
 }
 
-/// Feeds the document text in `range` to `state`, chunk by chunk (cancellable between chunks).
+/// Feeds the document text in `range` to `state`, chunk by chunk (cancellable between layers).
 /// Whole chunks are tokenized exactly as ingestion did; `as_material` prepares the text for the
 /// prompt family (chat families get blank lines collapsed) instead of feeding it verbatim.
 pub fn read_text_span(
@@ -158,7 +158,7 @@ pub fn read_text_span(
                 .map_err(|e| QaError::Tokenizer(e.to_string()))?
         };
         if !tokens.is_empty() {
-            ctx.model.read(&tokens, state)?;
+            ctx.read(&tokens, state)?;
             tokens_fed += tokens.len() as u64;
         }
     }
@@ -188,7 +188,7 @@ pub fn read_prompt(
         .encode(text)
         .map_err(|e| QaError::Tokenizer(e.to_string()))?;
     if !tokens.is_empty() {
-        ctx.model.read(&tokens, state)?;
+        ctx.read(&tokens, state)?;
     }
     Ok(tokens.len() as u64)
 }
