@@ -172,6 +172,14 @@ fn quantized_weights_are_refused_with_an_error() {
     assert!(TensorModel::new(&f16, &Device::Cpu).is_ok());
 }
 
+/// Says why a GPU test does nothing (the error's first line: candle appends a backtrace).
+#[cfg(feature = "cuda")]
+fn skip(e: &candle_core::Error) {
+    let reason = e.to_string();
+    let first_line = reason.lines().next().unwrap_or_default();
+    eprintln!("skipping: no CUDA device ({first_line})");
+}
+
 /// The same checks on GPU 0. Needs `--features cuda`; prints why and passes when no GPU is present.
 #[cfg(feature = "cuda")]
 #[test]
@@ -179,7 +187,7 @@ fn cuda_tensor_forward_matches_reference_model_and_chunking() {
     let device = match Device::new_cuda(0) {
         Ok(device) => device,
         Err(e) => {
-            eprintln!("skipping: no CUDA device ({e})");
+            skip(&e);
             return;
         }
     };
@@ -196,7 +204,7 @@ fn cuda_wkv_kernel_matches_the_cpu_scan() {
     let device = match Device::new_cuda(0) {
         Ok(device) => device,
         Err(e) => {
-            eprintln!("skipping: no CUDA device ({e})");
+            skip(&e);
             return;
         }
     };
