@@ -109,7 +109,11 @@ pub fn run(args: &Args) -> Result<()> {
             words => vec![write_document(dir.path(), "background.txt", words, false)?],
         },
     };
-    let loaded = LoadedModel { model, tokenizer };
+    let loaded = LoadedModel {
+        family: ctx.model.family_for(&model),
+        model,
+        tokenizer,
+    };
     ui.start_workers(Workers::start_with_loader(
         ctx,
         EventSink::new(tx.clone()),

@@ -205,7 +205,9 @@ fn ask(
         Ok(library) => library,
         Err(e) => return failed_answer(job, e.to_string()),
     };
-    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer).with_cancel(cancel);
+    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer)
+        .with_family(loaded.family)
+        .with_cancel(cancel);
     let options = AskOptions {
         documents: doc_id.map(|id| vec![id]),
         within_bytes: within.map(|r| r.start as u64..r.end as u64),
@@ -267,7 +269,9 @@ fn summarize(
         Ok(library) => library,
         Err(e) => return GenerationStatus::Failed(e.to_string()),
     };
-    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer).with_cancel(cancel);
+    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer)
+        .with_family(loaded.family)
+        .with_cancel(cancel);
     let options = SummaryOptions {
         refresh,
         only_section: section,

@@ -7,13 +7,16 @@ use crate::model_choice::{ModelChoice, ModelSource};
 use crate::tui::messages::WorkerEvent;
 use crate::tui::runtime::EventSink;
 use crate::tui::state::ModelBadge;
+use ingest::qa::PromptFamily;
 
-/// A loaded model and its tokenizer.
+/// A loaded model, its tokenizer and the prompt format its questions and summaries use.
 pub struct LoadedModel {
     /// The weights.
     pub model: engine::Model,
     /// The tokenizer.
     pub tokenizer: engine::Tokenizer,
+    /// Prompt template family (`--prompt-family`, the config's, or guessed from the name).
+    pub family: PromptFamily,
 }
 
 enum Slot {
@@ -78,7 +81,11 @@ impl ModelSlot {
                     None => engine::Tokenizer::for_model(&choice.path),
                 };
                 tokenizer
-                    .map(|tokenizer| LoadedModel { model, tokenizer })
+                    .map(|tokenizer| LoadedModel {
+                        family: choice.family_for(&model),
+                        model,
+                        tokenizer,
+                    })
                     .map_err(|e| format!("tokenizer: {e}"))
             });
         match loaded {
