@@ -28,6 +28,10 @@
 //! weights stay in the memory-mapped file (see [`gguf_model`] for the layout, [`precision`] for the
 //! formats). States stay f32 whatever the weights; the [`Fingerprint`] names the precision, so a
 //! state is never resumed with another form of the same model.
+//!
+//! [`TensorModel`] runs the same model with candle tensor ops on any candle device — a GPU when
+//! built with the `cuda` feature, the WKV scan being the custom op in [`wkv_op`] — taking and
+//! returning the same [`State`] (see [`tensor_forward`]).
 
 pub mod bench;
 pub mod config;
