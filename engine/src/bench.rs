@@ -9,6 +9,8 @@ use crate::error::EngineError;
 use crate::model::Model;
 use crate::rng::SplitMix64;
 use crate::sampler::{Sampler, SamplerConfig};
+use crate::state::State;
+use crate::tensor_forward::TensorModel;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -61,20 +63,76 @@ pub struct BenchReport {
     pub peak_rss_bytes: Option<u64>,
 }
 
-/// Runs the benchmark on `model`.
+/// What the benchmark drives: the CPU engine ([`Model`]) or the same model in candle ops on a
+/// device ([`TensorModel`]).
+trait Runner {
+    fn new_state(&self) -> State;
+    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError>;
+    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError>;
+}
+
+impl Runner for Model {
+    fn new_state(&self) -> State {
+        Model::new_state(self)
+    }
+    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
+        Model::read(self, tokens, state)
+    }
+    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+        Model::forward(self, tokens, state)
+    }
+}
+
+impl Runner for TensorModel {
+    fn new_state(&self) -> State {
+        TensorModel::new_state(self)
+    }
+    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
+        TensorModel::read(self, tokens, state)
+    }
+    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+        TensorModel::forward(self, tokens, state)
+    }
+}
+
+/// Runs the benchmark on `model` with the CPU engine.
 pub fn run_bench(model: &Model, config: &BenchConfig) -> Result<BenchReport, EngineError> {
+    let precision = model.info().precision.clone();
+    measure(model, model, precision, config)
+}
+
+/// Runs the benchmark on `device_model` (`model` put on a device by [`TensorModel::new`]).
+pub fn run_bench_on_device(
+    model: &Model,
+    device_model: &TensorModel,
+    config: &BenchConfig,
+) -> Result<BenchReport, EngineError> {
+    let precision = format!(
+        "{} on {} (candle ops)",
+        model.info().precision,
+        crate::tensor_forward::device_name(device_model.device())
+    );
+    measure(model, device_model, precision, config)
+}
+
+fn measure(
+    model: &Model,
+    runner: &dyn Runner,
+    precision: String,
+    config: &BenchConfig,
+) -> Result<BenchReport, EngineError> {
     let vocab = model.shape().n_vocab as u64;
     let mut rng = SplitMix64::new(config.seed);
     let tokens: Vec<u32> = (0..config.read_tokens.max(1))
         .map(|_| (rng.next_u64() % vocab) as u32)
         .collect();
-    let mut state = model.new_state();
+    let mut state = runner.new_state();
     // One short warm-up call so thread pools and page faults are not timed.
-    model.read(&tokens[..tokens.len().min(8)], &mut state)?;
-    let mut state = model.new_state();
+    runner.read(&tokens[..tokens.len().min(8)], &mut state)?;
+    let mut state = runner.new_state();
     let start = Instant::now();
     for chunk in tokens.chunks(config.chunk_tokens.max(1)) {
-        model.read(chunk, &mut state)?;
+        runner.read(chunk, &mut state)?;
     }
     let read_seconds = start.elapsed().as_secs_f64();
 
@@ -83,18 +141,18 @@ pub fn run_bench(model: &Model, config: &BenchConfig) -> Result<BenchReport, Eng
         temperature: 0.0,
         ..SamplerConfig::default()
     });
-    let mut logits = model.forward(&tokens[tokens.len() - 1..], &mut state)?;
+    let mut logits = runner.forward(&tokens[tokens.len() - 1..], &mut state)?;
     let start = Instant::now();
     for _ in 0..config.gen_tokens {
         let token = sampler.sample(&logits);
-        logits = model.forward(&[token], &mut state)?;
+        logits = runner.forward(&[token], &mut state)?;
     }
     let gen_seconds = start.elapsed().as_secs_f64();
     let shape = model.shape();
     Ok(BenchReport {
         model: model.info().label(),
         shape: format!("{}x{}", shape.n_layer, shape.n_embd),
-        precision: model.info().precision.clone(),
+        precision,
         threads: rayon::current_num_threads(),
         chunk_tokens: config.chunk_tokens,
         load_seconds: 0.0,

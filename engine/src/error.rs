@@ -59,9 +59,13 @@ pub enum EngineError {
     /// [`crate::Model::read_cancellable`] saw its flag set; the state is half-advanced.
     #[error("reading was cancelled")]
     Cancelled,
-    /// A tensor operation inside candle failed.
+    /// A tensor operation inside candle failed. (Not a `#[source]`: the message already holds
+    /// candle's, and a source would print it twice in an error chain.)
     #[error("tensor operation failed: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(candle_core::Error),
+    /// A device name that is not known, or not available in this build.
+    #[error("{0}")]
+    Device(String),
     /// Writing an output file failed.
     #[error("{path}: cannot write: {reason}")]
     Write {
@@ -85,5 +89,11 @@ impl EngineError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+impl From<candle_core::Error> for EngineError {
+    fn from(e: candle_core::Error) -> Self {
+        EngineError::Candle(e)
     }
 }

@@ -408,7 +408,7 @@ fn layer_norm(x: &Tensor, norm: &TensorNorm) -> candle_core::Result<Tensor> {
 }
 
 /// The device a name stands for: `cpu`, `cuda` (GPU 0) or `cuda:N`. A build without the `cuda`
-/// feature answers `cuda` with candle's "not compiled with CUDA support" error.
+/// feature answers `cuda` with an error saying so.
 pub fn device_by_name(name: &str) -> Result<Device, EngineError> {
     let name = name.trim();
     if name.eq_ignore_ascii_case("cpu") {
@@ -422,13 +422,27 @@ pub fn device_by_name(name: &str) -> Result<Device, EngineError> {
             .ok_or_else(|| bad_device(name))?,
         None => return Err(bad_device(name)),
     };
+    if !cfg!(feature = "cuda") {
+        return Err(EngineError::Device(
+            "this build has no CUDA support (build with `--features cuda`)".to_string(),
+        ));
+    }
     Ok(Device::new_cuda(ordinal)?)
 }
 
+/// The name [`device_by_name`] reads for `device` (`cpu`, `cuda:0`, …), for reports.
+pub fn device_name(device: &Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => "cpu".into(),
+        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+        candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+    }
+}
+
 fn bad_device(name: &str) -> EngineError {
-    EngineError::Candle(candle_core::Error::Msg(format!(
+    EngineError::Device(format!(
         "unknown device {name:?}: expected cpu, cuda or cuda:N"
-    )))
+    ))
 }
 
 #[cfg(test)]

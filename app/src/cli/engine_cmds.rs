@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// Where random-init `.gguf` files are kept between runs [default: the system temp folder].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Run the model as candle tensor operations on this device — `cuda`, `cuda:N` (a build with
+    /// `--features cuda`) or `cpu` — instead of the CPU engine [default: the CPU engine].
+    #[arg(long, value_name = "DEVICE", conflicts_with = "ask")]
+    pub device: Option<String>,
     /// Print the measurements as JSON.
     #[arg(long)]
     pub json: bool,
@@ -155,12 +159,27 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         gen_tokens: args.gen,
         seed: args.seed,
     };
-    let mut report = engine::bench::run_bench(&model, &config)?;
+    let mut report = match &args.device {
+        None => engine::bench::run_bench(&model, &config)?,
+        Some(name) => {
+            let device = engine::tensor_forward::device_by_name(name)
+                .with_context(|| format!("--device {name}"))?;
+            let placing = Instant::now();
+            let on_device = engine::TensorModel::new(&model, &device)
+                .with_context(|| format!("putting the model on {name}"))?;
+            eprintln!(
+                "weights on {name} in {:.2} s",
+                placing.elapsed().as_secs_f64()
+            );
+            engine::bench::run_bench_on_device(&model, &on_device, &config)?
+        }
+    };
     report.load_seconds = load_seconds;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("model       {} ({})", report.model, report.shape);
+        println!("precision   {}", report.precision);
         println!("threads     {}", report.threads);
         println!("load        {:.2} s", report.load_seconds);
         println!(
