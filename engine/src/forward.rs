@@ -46,7 +46,19 @@ impl Model {
         state: &mut State,
         cancel: &AtomicBool,
     ) -> Result<(), EngineError> {
-        self.run_checked(tokens, state, Logits::None, Some(cancel))
+        self.read_with(tokens, state, &mut || !cancel.load(Ordering::Relaxed))
+    }
+
+    /// [`Model::read`] that calls `between_layers` before every layer of every pass: it may block
+    /// (pausing the reading, e.g. while a question is answered) and returns false to stop with
+    /// [`EngineError::Cancelled`], leaving `state` part-way through a layer stack (throw it away).
+    pub fn read_with(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        between_layers: &mut dyn FnMut() -> bool,
+    ) -> Result<(), EngineError> {
+        self.run_checked(tokens, state, Logits::None, Some(between_layers))
             .map(|_| ())
     }
 
@@ -65,18 +77,18 @@ impl Model {
         self.run_checked(tokens, state, logits, None)
     }
 
-    fn run_checked(
+    fn run_checked<'c>(
         &self,
         tokens: &[u32],
         state: &mut State,
         logits: Logits,
-        cancel: Option<&AtomicBool>,
+        mut between_layers: Option<&mut (dyn FnMut() -> bool + 'c)>,
     ) -> Result<Vec<f32>, EngineError> {
         self.check(tokens, state)?;
         let mut out = Vec::new();
         let passes = tokens.chunks(MAX_ROWS_PER_PASS).count();
         for (i, part) in tokens.chunks(MAX_ROWS_PER_PASS).enumerate() {
-            let x = self.blocks_forward(part, state, cancel)?;
+            let x = self.blocks_forward(part, state, between_layers.as_deref_mut())?;
             match logits {
                 Logits::All => out.extend(self.head(&x, part.len())?),
                 Logits::Last if i + 1 == passes => {
@@ -116,11 +128,11 @@ impl Model {
     }
 
     /// Embeds `tokens` and runs every block; returns the final hidden rows `[T × C]`.
-    fn blocks_forward(
+    fn blocks_forward<'c>(
         &self,
         tokens: &[u32],
         state: &mut State,
-        cancel: Option<&AtomicBool>,
+        mut between_layers: Option<&mut (dyn FnMut() -> bool + 'c)>,
     ) -> Result<Vec<f32>, EngineError> {
         let c = self.weights.shape.n_embd;
         let mut x = Vec::with_capacity(tokens.len() * c);
@@ -128,8 +140,10 @@ impl Model {
             self.weights.emb.push_row(t as usize, &mut x);
         }
         for (block, layer_state) in self.weights.blocks.iter().zip(state.layers.iter_mut()) {
-            if cancel.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-                return Err(EngineError::Cancelled);
+            if let Some(keep_going) = between_layers.as_deref_mut() {
+                if !keep_going() {
+                    return Err(EngineError::Cancelled);
+                }
             }
             time_mix(block, layer_state, &mut x, tokens.len())?;
             channel_mix(block, layer_state, &mut x, tokens.len())?;

@@ -426,6 +426,13 @@ impl Run<'_, '_> {
         let mut token_offset = start.token_offset;
         let mut last_saved = start.chunks_read;
         for chunk in &chunks[start.chunks_read as usize..] {
+            let interrupted = |result: &mut FileOutcome| {
+                result.status = OutcomeStatus::Interrupted;
+                result.reason = Some(format!(
+                    "cancelled at chunk {} of {n}; resumes next run",
+                    chunk.index
+                ));
+            };
             if cancel.load(Ordering::Relaxed) {
                 if last_saved < chunk.index {
                     self.save(
@@ -438,17 +445,41 @@ impl Run<'_, '_> {
                         &mut result,
                     )?;
                 }
-                result.status = OutcomeStatus::Interrupted;
-                result.reason = Some(format!(
-                    "cancelled at chunk {} of {n}; resumes next run",
-                    chunk.index
-                ));
+                interrupted(&mut result);
                 return Ok(result);
             }
             let began = Instant::now();
             let tokens = chunk_tokens(self.tokenizer, &text, chunk)?;
-            if !tokens.is_empty() {
-                if let Err(e) = self.model.read(&tokens, &mut state) {
+            // A chunk of a large model takes minutes on a small CPU: between two layers the
+            // consumer of `BetweenLayers` may pause reading, and a cancel stops it there. The
+            // state from before the chunk is then the one saved (the half-read one is not whole).
+            let before_chunk = state.clone();
+            let mut paused = Duration::ZERO;
+            let reporter = &mut self.reporter;
+            let read = self.model.read_with(&tokens, &mut state, &mut || {
+                let waiting = Instant::now();
+                reporter.emit(ProgressEvent::BetweenLayers);
+                paused += waiting.elapsed();
+                !cancel.load(Ordering::Relaxed)
+            });
+            match read {
+                Ok(()) => {}
+                Err(engine::EngineError::Cancelled) => {
+                    if last_saved < chunk.index {
+                        self.save(
+                            &dir,
+                            record,
+                            &chunks,
+                            chunk.index,
+                            token_offset,
+                            &before_chunk,
+                            &mut result,
+                        )?;
+                    }
+                    interrupted(&mut result);
+                    return Ok(result);
+                }
+                Err(e) => {
                     result.status = OutcomeStatus::Failed;
                     result.reason = Some(format!("model failed at chunk {}: {e}", chunk.index));
                     return Ok(result);
@@ -457,7 +488,7 @@ impl Run<'_, '_> {
             token_offset += tokens.len() as u64;
             result.tokens_read += tokens.len() as u64;
             self.reporter
-                .add_reading(tokens.len() as u64, began.elapsed());
+                .add_reading(tokens.len() as u64, began.elapsed().saturating_sub(paused));
             let chunks_read = chunk.index + 1;
             self.reporter.emit(ProgressEvent::ChunkRead {
                 path: path.clone(),

@@ -114,6 +114,10 @@ pub enum ProgressEvent {
         /// Chunks in the document.
         chunk_count: u32,
     },
+    /// The model is between two layers of a chunk. Sent many times a second while reading, so
+    /// consumers ignore it — except to pause: reading waits while the callback blocks here
+    /// (the terminal UI does so while a question is answered). No progress is implied.
+    BetweenLayers,
     /// A checkpoint file was written.
     CheckpointWritten {
         /// Source file.

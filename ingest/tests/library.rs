@@ -292,6 +292,20 @@ fn checkpoints_of_another_model_are_never_used() {
 
 #[test]
 fn cancelling_writes_a_checkpoint_and_the_next_run_finishes_identically() {
+    cancel_then_resume(false);
+}
+
+/// A cancel inside a chunk (between two layers: a large model's chunk can take minutes) stops
+/// at once and saves the state from before that chunk.
+#[test]
+fn cancelling_between_layers_saves_the_state_before_the_chunk() {
+    cancel_then_resume(true);
+}
+
+/// Quits (as the TUI does) in the second document after its third chunk — at once, or two
+/// layers into the fourth chunk — then resumes; the final checkpoints must be the same bytes as
+/// an uninterrupted run's.
+fn cancel_then_resume(mid_chunk: bool) {
     let docs = tempfile::tempdir().unwrap();
     case_folder(docs.path());
     let folder = [docs.path().to_path_buf()];
@@ -305,6 +319,8 @@ fn cancelling_writes_a_checkpoint_and_the_next_run_finishes_identically() {
     let cancel = AtomicBool::new(false);
     let mut documents_started = 0;
     let mut cancelled_in = None;
+    // Mid-chunk: layers begun after the third chunk was read, until the cancel.
+    let mut layers_after = None;
     let summary = ingest::run(
         &folder,
         &mut writer,
@@ -320,8 +336,20 @@ fn cancelling_writes_a_checkpoint_and_the_next_run_finishes_identically() {
                 chunks_read: 3,
                 ..
             } if documents_started == 2 => {
-                cancel.store(true, Ordering::Relaxed);
+                if mid_chunk {
+                    layers_after = Some(0);
+                } else {
+                    cancel.store(true, Ordering::Relaxed);
+                }
                 cancelled_in = Some(path.clone());
+            }
+            ProgressEvent::BetweenLayers => {
+                if let Some(n) = layers_after.as_mut() {
+                    *n += 1;
+                    if *n == 2 {
+                        cancel.store(true, Ordering::Relaxed);
+                    }
+                }
             }
             _ => {}
         },
@@ -329,6 +357,9 @@ fn cancelling_writes_a_checkpoint_and_the_next_run_finishes_identically() {
     )
     .unwrap();
     assert!(summary.cancelled);
+    if mid_chunk {
+        assert_eq!(layers_after, Some(2), "reading stopped at the next layer");
+    }
     assert_eq!(summary.count(OutcomeStatus::Interrupted), 2, "{summary:#?}");
     assert_eq!(summary.count(OutcomeStatus::Ingested), 1, "{summary:#?}");
     let cancelled_in = cancelled_in.unwrap();

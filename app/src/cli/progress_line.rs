@@ -38,7 +38,7 @@ impl ProgressLine {
 
     /// Reports one event of the run.
     pub fn update(&mut self, progress: &Progress) {
-        if self.quiet {
+        if self.quiet || matches!(progress.event, ProgressEvent::BetweenLayers) {
             return;
         }
         let mut stderr = std::io::stderr().lock();

@@ -1,8 +1,8 @@
 //! Questions before background reading. Reading and answering run on their own threads and
 //! share the same cores: on a 2-core machine an answer beside reading comes at about half speed
 //! (BENCHMARKS.md, "Terminal UI"). The user is waiting for the answer and not for the reading,
-//! so while a question is answered the reading thread pauses between two chunks, and goes on
-//! when the answer ends. Summaries do not pause reading: writing all of them can take longer
+//! so while a question is answered the reading thread pauses between two layers of the model
+//! (`ProgressEvent::BetweenLayers`), and goes on when the answer ends. Summaries do not pause reading: writing all of them can take longer
 //! than reading a book.
 
 use std::sync::atomic::{AtomicBool, Ordering};

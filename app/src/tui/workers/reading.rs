@@ -259,6 +259,22 @@ impl ReadingThread {
         let mut tracker = ProgressTracker::new(reader);
         let mut last_listing = Instant::now();
         let mut on_progress = |progress: Progress| {
+            if matches!(progress.event, ProgressEvent::BetweenLayers) {
+                // Many times a second, and no progress: only a chance to make way for a
+                // question, within one layer's time even in the middle of a long chunk.
+                if self.foreground.is_busy() {
+                    let paused = ReadingProgress {
+                        paused: true,
+                        ..tracker.panel(&progress)
+                    };
+                    self.sink.send(WorkerEvent::Reading(paused));
+                    // A re-read, remove or quit request still gets through (it sets `interrupt`).
+                    self.foreground.wait_while_busy(&self.interrupt);
+                    self.sink
+                        .send(WorkerEvent::Reading(tracker.panel(&progress)));
+                }
+                return;
+            }
             let prepared = matches!(progress.event, ProgressEvent::FilePrepared { .. });
             let finished_file = matches!(
                 progress.event,
@@ -272,18 +288,6 @@ impl ReadingThread {
             }
             if let Some(panel) = tracker.update(&progress) {
                 self.sink.send(WorkerEvent::Reading(panel));
-            }
-            let between_chunks = matches!(progress.event, ProgressEvent::ChunkRead { .. });
-            if between_chunks && self.foreground.is_busy() {
-                let paused = ReadingProgress {
-                    paused: true,
-                    ..tracker.panel(&progress)
-                };
-                self.sink.send(WorkerEvent::Reading(paused));
-                // A re-read, remove or quit request still gets through (it sets `interrupt`).
-                self.foreground.wait_while_busy(&self.interrupt);
-                self.sink
-                    .send(WorkerEvent::Reading(tracker.panel(&progress)));
             }
             if finished_file {
                 self.send_listing(reader, Some(model));
@@ -391,9 +395,10 @@ impl<'a> ProgressTracker<'a> {
             ProgressEvent::FileFailed { .. }
             | ProgressEvent::FileFinished { .. }
             | ProgressEvent::Discovered { .. } => {}
-            ProgressEvent::Warning { .. } | ProgressEvent::Cancelled | ProgressEvent::Finished => {
-                return None
-            }
+            ProgressEvent::Warning { .. }
+            | ProgressEvent::Cancelled
+            | ProgressEvent::Finished
+            | ProgressEvent::BetweenLayers => return None,
         }
         let now = Instant::now();
         if !urgent
