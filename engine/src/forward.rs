@@ -84,7 +84,7 @@ impl Model {
         logits: Logits,
         mut between_layers: Option<&mut (dyn FnMut() -> bool + 'c)>,
     ) -> Result<Vec<f32>, EngineError> {
-        self.check(tokens, state)?;
+        self.weights.shape.check_input(tokens, state)?;
         let mut out = Vec::new();
         let passes = tokens.chunks(MAX_ROWS_PER_PASS).count();
         for (i, part) in tokens.chunks(MAX_ROWS_PER_PASS).enumerate() {
@@ -100,31 +100,6 @@ impl Model {
             state.tokens_consumed += part.len() as u64;
         }
         Ok(out)
-    }
-
-    fn check(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
-        let shape = &self.weights.shape;
-        if state.layers.len() != shape.n_layer
-            || state.layers.iter().any(|l| {
-                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
-                    .iter()
-                    .any(|v| v.len() != shape.n_embd)
-            })
-        {
-            return Err(EngineError::StateShape {
-                got_layers: state.layers.len(),
-                got_width: state.width(),
-                want_layers: shape.n_layer,
-                want_width: shape.n_embd,
-            });
-        }
-        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= shape.n_vocab) {
-            return Err(EngineError::TokenOutOfRange {
-                token,
-                n_vocab: shape.n_vocab,
-            });
-        }
-        Ok(())
     }
 
     /// Embeds `tokens` and runs every block; returns the final hidden rows `[T × C]`.

@@ -160,7 +160,7 @@ impl TensorModel {
         state: &mut State,
         logits: Logits,
     ) -> Result<Vec<f32>, EngineError> {
-        self.check(tokens, state)?;
+        self.shape.check_input(tokens, state)?;
         if tokens.is_empty() {
             return Ok(Vec::new());
         }
@@ -185,32 +185,6 @@ impl TensorModel {
         self.download_state(&layer_states, state)?;
         state.tokens_consumed += tokens.len() as u64;
         Ok(out)
-    }
-
-    /// The same checks, and the same errors, as `Model`'s forward.
-    fn check(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
-        let shape = &self.shape;
-        if state.layers.len() != shape.n_layer
-            || state.layers.iter().any(|l| {
-                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
-                    .iter()
-                    .any(|v| v.len() != shape.n_embd)
-            })
-        {
-            return Err(EngineError::StateShape {
-                got_layers: state.layers.len(),
-                got_width: state.width(),
-                want_layers: shape.n_layer,
-                want_width: shape.n_embd,
-            });
-        }
-        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= shape.n_vocab) {
-            return Err(EngineError::TokenOutOfRange {
-                token,
-                n_vocab: shape.n_vocab,
-            });
-        }
-        Ok(())
     }
 
     /// The state as one `[5, C]` tensor per layer, uploaded in a single transfer.

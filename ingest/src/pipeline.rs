@@ -426,33 +426,12 @@ impl Run<'_, '_> {
         let mut token_offset = start.token_offset;
         let mut last_saved = start.chunks_read;
         for chunk in &chunks[start.chunks_read as usize..] {
-            let interrupted = |result: &mut FileOutcome| {
-                result.status = OutcomeStatus::Interrupted;
-                result.reason = Some(format!(
-                    "cancelled at chunk {} of {n}; resumes next run",
-                    chunk.index
-                ));
-            };
-            if cancel.load(Ordering::Relaxed) {
-                if last_saved < chunk.index {
-                    self.save(
-                        &dir,
-                        record,
-                        &chunks,
-                        chunk.index,
-                        token_offset,
-                        &state,
-                        &mut result,
-                    )?;
-                }
-                interrupted(&mut result);
-                return Ok(result);
-            }
             let began = Instant::now();
             let tokens = chunk_tokens(self.tokenizer, &text, chunk)?;
             // A chunk of a large model takes minutes on a small CPU: between two layers the
-            // consumer of `BetweenLayers` may pause reading, and a cancel stops it there. The
-            // state from before the chunk is then the one saved (the half-read one is not whole).
+            // consumer of `BetweenLayers` may pause reading, and a cancel stops it there (the
+            // first check comes before the first layer). The state from before the chunk is then
+            // the one saved: the half-read one is not whole.
             let before_chunk = state.clone();
             let mut paused = Duration::ZERO;
             let reporter = &mut self.reporter;
@@ -476,7 +455,11 @@ impl Run<'_, '_> {
                             &mut result,
                         )?;
                     }
-                    interrupted(&mut result);
+                    result.status = OutcomeStatus::Interrupted;
+                    result.reason = Some(format!(
+                        "cancelled at chunk {} of {n}; resumes next run",
+                        chunk.index
+                    ));
                     return Ok(result);
                 }
                 Err(e) => {
