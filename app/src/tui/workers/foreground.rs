@@ -96,7 +96,10 @@ mod tests {
         let last_ended = Instant::now();
         drop(second);
         let woke = waiter.join().expect("the waiter thread panicked");
-        assert!(woke >= last_ended, "reading went on while a question was answered");
+        assert!(
+            woke >= last_ended,
+            "reading went on while a question was answered"
+        );
         assert!(!foreground.is_busy());
     }
 
