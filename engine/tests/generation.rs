@@ -4,7 +4,7 @@
 mod common;
 
 use common::fixture;
-use engine::{generate, Model, SamplerConfig, StopReason, Tokenizer};
+use engine::{generate, Generation, Model, SamplerConfig, State, StopReason, Tokenizer};
 
 fn demo() -> (Model, Tokenizer) {
     // The tiny reference model has a 512-token vocabulary; pair it with the 20B tokenizer restricted
@@ -71,26 +71,39 @@ fn same_seed_same_text_and_the_source_state_is_untouched() {
     assert_ne!(other.tokens, a.tokens);
 }
 
-#[test]
-fn stop_strings_end_generation_and_are_not_returned() {
-    let (model, tokenizer) = demo();
+/// Feeds `prompt`, then generates `max_tokens` freely (no stop strings, no end-of-text) from a
+/// copy of the state: the state and logits after the prompt, the config, and the free text.
+fn free_run(
+    model: &Model,
+    tokenizer: &Tokenizer,
+    prompt: &[u32],
+    max_tokens: usize,
+    seed: u64,
+) -> (State, Vec<f32>, SamplerConfig, Generation) {
     let mut state = model.new_state();
-    let logits = model.forward(&[1, 2, 3], &mut state).expect("forward");
+    let logits = model.forward(prompt, &mut state).expect("forward");
     let config = SamplerConfig {
-        max_tokens: 60,
-        seed: 3,
+        max_tokens,
+        seed,
         end_of_text: None,
         ..Default::default()
     };
     let free = generate(
-        &model,
-        &tokenizer,
+        model,
+        tokenizer,
         &mut state.clone(),
         logits.clone(),
         &config,
         &mut |_| true,
     )
     .expect("gen");
+    (state, logits, config, free)
+}
+
+#[test]
+fn stop_strings_end_generation_and_are_not_returned() {
+    let (model, tokenizer) = demo();
+    let (state, logits, config, free) = free_run(&model, &tokenizer, &[1, 2, 3], 60, 3);
     // Use a piece of the free-running text as the stop string: generation must end right before it.
     let chars: Vec<char> = free.text.chars().collect();
     let stop: String = chars[chars.len() / 2..chars.len() / 2 + 2].iter().collect();
@@ -134,23 +147,7 @@ fn cancelling_from_the_callback_stops_at_once() {
 #[test]
 fn the_callback_hears_every_token_even_when_all_text_is_held_back() {
     let (model, tokenizer) = demo();
-    let mut state = model.new_state();
-    let logits = model.forward(&[7, 8], &mut state).expect("forward");
-    let config = SamplerConfig {
-        max_tokens: 40,
-        seed: 5,
-        end_of_text: None,
-        ..Default::default()
-    };
-    let free = generate(
-        &model,
-        &tokenizer,
-        &mut state.clone(),
-        logits.clone(),
-        &config,
-        &mut |_| true,
-    )
-    .expect("gen");
+    let (mut state, logits, config, free) = free_run(&model, &tokenizer, &[7, 8], 40, 5);
     // A stop string that the whole free text begins: nothing can be shown until the end, yet a
     // cancel must still be heard after each token.
     let held = SamplerConfig {
