@@ -2,17 +2,13 @@
 
 mod common;
 
-use common::{fixture, max_abs_diff, state_rel_diff};
+use common::{chunking_tokens, fixture, forward_in_uneven_splits, max_abs_diff, state_rel_diff};
 use engine::Model;
-
-fn tokens() -> Vec<u32> {
-    (0..700u32).map(|i| (i * 7919 + 13) % 512).collect()
-}
 
 #[test]
 fn one_call_token_by_token_and_uneven_splits_agree() {
     let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
-    let tokens = tokens();
+    let tokens = chunking_tokens();
 
     let mut whole = model.new_state();
     let whole_logits = model.forward(&tokens, &mut whole).expect("forward");
@@ -26,18 +22,9 @@ fn one_call_token_by_token_and_uneven_splits_agree() {
     }
 
     let mut split = model.new_state();
-    let mut split_logits = Vec::new();
-    let mut start = 0;
-    for size in [1usize, 2, 255, 256, 257, 3, 100].iter().cycle() {
-        if start >= tokens.len() {
-            break;
-        }
-        let end = (start + size).min(tokens.len());
-        split_logits = model
-            .forward(&tokens[start..end], &mut split)
-            .expect("forward");
-        start = end;
-    }
+    let split_logits = forward_in_uneven_splits(&tokens, |part| {
+        model.forward(part, &mut split).expect("forward")
+    });
 
     for (name, logits, state) in [
         ("token by token", &single_logits, &single),
@@ -54,7 +41,7 @@ fn one_call_token_by_token_and_uneven_splits_agree() {
 #[test]
 fn read_without_head_leaves_the_same_state_as_forward() {
     let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
-    let tokens = tokens();
+    let tokens = chunking_tokens();
     let mut read = model.new_state();
     model.read(&tokens, &mut read).expect("read");
     let mut forward = model.new_state();
@@ -75,7 +62,7 @@ fn read_without_head_leaves_the_same_state_as_forward() {
 #[test]
 fn forward_all_rows_match_incremental_logits() {
     let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
-    let tokens = &tokens()[..40];
+    let tokens = &chunking_tokens()[..40];
     let mut all_state = model.new_state();
     let all = model
         .forward_all(tokens, &mut all_state)

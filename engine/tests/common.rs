@@ -100,3 +100,47 @@ pub fn state_rel_diff(a: &engine::State, b: &engine::State) -> f32 {
     }
     worst
 }
+
+/// The 700 tokens (below the tiny fixture's 512-id vocabulary) the chunking tests feed.
+pub fn chunking_tokens() -> Vec<u32> {
+    (0..700u32).map(|i| (i * 7919 + 13) % 512).collect()
+}
+
+/// Feeds `tokens` through `forward` in uneven pieces (1, 2, 255, 256, 257, 3, 100 tokens, over
+/// and over: crossing the 256-row passes and single tokens); the logits after the last piece.
+pub fn forward_in_uneven_splits(
+    tokens: &[u32],
+    mut forward: impl FnMut(&[u32]) -> Vec<f32>,
+) -> Vec<f32> {
+    let mut logits = Vec::new();
+    let mut start = 0;
+    for size in [1usize, 2, 255, 256, 257, 3, 100].iter().cycle() {
+        if start >= tokens.len() {
+            break;
+        }
+        let end = (start + size).min(tokens.len());
+        logits = forward(&tokens[start..end]);
+        start = end;
+    }
+    logits
+}
+
+/// Asserts every vector of `state` is within `tol` of the reference's, relative to its max |value|.
+pub fn compare_state(state: &engine::State, reference: &Reference, tol: f32) {
+    for (i, layer) in state.layers.iter().enumerate() {
+        for (name, got) in [
+            ("att_x", &layer.att_x),
+            ("att_aa", &layer.aa),
+            ("att_bb", &layer.bb),
+            ("att_pp", &layer.pp),
+            ("ffn_x", &layer.ffn_x),
+        ] {
+            let want = &reference.tensors[&format!("state.{i}.{name}")];
+            let rel = rel_to_max(got, want);
+            assert!(
+                rel <= tol,
+                "state.{i}.{name}: relative difference {rel} > {tol}"
+            );
+        }
+    }
+}

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{fixture, load_reference, max_abs_diff, rel_to_max, Reference};
-use engine::{Model, State};
+use common::{compare_state, fixture, load_reference, max_abs_diff, rel_to_max, Reference};
+use engine::Model;
 
 /// Feeds the reference's tokens with the reference's chunking; checks logits at every chunk end and
 /// the final state.
@@ -32,25 +32,6 @@ fn check_against(
     }
     assert_eq!(state.tokens_consumed, reference.tokens.len() as u64);
     compare_state(&state, reference, state_tol);
-}
-
-fn compare_state(state: &State, reference: &Reference, tol: f32) {
-    for (i, layer) in state.layers.iter().enumerate() {
-        for (name, got) in [
-            ("att_x", &layer.att_x),
-            ("att_aa", &layer.aa),
-            ("att_bb", &layer.bb),
-            ("att_pp", &layer.pp),
-            ("ffn_x", &layer.ffn_x),
-        ] {
-            let want = &reference.tensors[&format!("state.{i}.{name}")];
-            let rel = rel_to_max(got, want);
-            assert!(
-                rel <= tol,
-                "state.{i}.{name}: relative difference {rel} > {tol}"
-            );
-        }
-    }
 }
 
 #[test]

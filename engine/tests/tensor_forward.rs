@@ -5,7 +5,10 @@
 mod common;
 
 use candle_core::Device;
-use common::{fixture, load_reference, max_abs_diff, rel_to_max, state_rel_diff, Reference};
+use common::{
+    chunking_tokens, compare_state, fixture, forward_in_uneven_splits, load_reference,
+    max_abs_diff, state_rel_diff, Reference,
+};
 use engine::{Model, State, TensorModel};
 
 /// Feeds the reference's tokens in the reference's chunks; checks the logits after every chunk
@@ -26,28 +29,13 @@ fn check_against_reference(model: &TensorModel, reference: &Reference) {
         start = end;
     }
     assert_eq!(state.tokens_consumed, reference.tokens.len() as u64);
-    for (i, layer) in state.layers.iter().enumerate() {
-        for (name, got) in [
-            ("att_x", &layer.att_x),
-            ("att_aa", &layer.aa),
-            ("att_bb", &layer.bb),
-            ("att_pp", &layer.pp),
-            ("ffn_x", &layer.ffn_x),
-        ] {
-            let rel = rel_to_max(got, &reference.tensors[&format!("state.{i}.{name}")]);
-            assert!(rel <= 1e-4, "state.{i}.{name}: relative difference {rel}");
-        }
-    }
-}
-
-fn tokens() -> Vec<u32> {
-    (0..700u32).map(|i| (i * 7919 + 13) % 512).collect()
+    compare_state(&state, reference, 1e-4);
 }
 
 /// Whole input vs `Model`, then uneven splits (crossing the 256-row passes, single tokens) vs the
 /// whole input, and a state made by `Model` resumed by the tensor model.
 fn check_against_model_and_chunking(model: &Model, tensor: &TensorModel) {
-    let tokens = tokens();
+    let tokens = chunking_tokens();
 
     let mut cpu_state = model.new_state();
     let cpu_logits = model.forward(&tokens, &mut cpu_state).expect("forward");
@@ -61,18 +49,9 @@ fn check_against_model_and_chunking(model: &Model, tensor: &TensorModel) {
     assert_eq!(whole.tokens_consumed, cpu_state.tokens_consumed);
 
     let mut split = tensor.new_state();
-    let mut split_logits = Vec::new();
-    let mut start = 0;
-    for size in [1usize, 2, 255, 256, 257, 3, 100].iter().cycle() {
-        if start >= tokens.len() {
-            break;
-        }
-        let end = (start + size).min(tokens.len());
-        split_logits = tensor
-            .forward(&tokens[start..end], &mut split)
-            .expect("forward");
-        start = end;
-    }
+    let split_logits = forward_in_uneven_splits(&tokens, |part| {
+        tensor.forward(part, &mut split).expect("forward")
+    });
     let diff = max_abs_diff(&split_logits, &whole_logits);
     assert!(diff <= 1e-5, "uneven splits: logits differ by {diff}");
     let rel = state_rel_diff(&split, &whole);
@@ -145,7 +124,7 @@ fn run_all(device: &Device) {
     // Smaller passes change nothing beyond rounding.
     let narrow = tensor.clone().with_rows_per_pass(7);
     let (mut a, mut b) = (tensor.new_state(), narrow.new_state());
-    let tokens = &tokens()[..50];
+    let tokens = &chunking_tokens()[..50];
     let wide_logits = tensor.forward(tokens, &mut a).expect("forward");
     let narrow_logits = narrow.forward(tokens, &mut b).expect("forward");
     assert!(max_abs_diff(&wide_logits, &narrow_logits) <= 1e-5);

@@ -389,8 +389,9 @@ pub(crate) fn run_generation(
     Ok((generation, first_text_ms))
 }
 
+/// Where an answer's or a summary's state came from and what it cost.
 #[allow(clippy::too_many_arguments)]
-fn provenance(
+pub(crate) fn provenance(
     ctx: &QaContext<'_>,
     mode: Mode,
     fork: &Fork,

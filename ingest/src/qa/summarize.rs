@@ -4,7 +4,7 @@
 //! summary is stored in the document's notes as soon as it is done, with its title, pages and
 //! provenance; stored summaries are reused unless `refresh` is set.
 
-use super::ask::{ms_since, run_generation, AskEvent};
+use super::ask::{ms_since, provenance, run_generation, AskEvent};
 use super::error::QaError;
 use super::fork::{
     fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, LoadedDocument,
@@ -232,30 +232,24 @@ fn summarize_section(
             _ => true,
         },
     )?;
-    let provenance = Provenance {
-        model: ctx.model.info().name.clone(),
-        model_fingerprint: ctx.model.fingerprint().0.clone(),
-        family: ctx.family,
-        mode: Mode::Section,
-        checkpoint: fork.checkpoint.clone(),
-        reread_tokens: lead_in.tokens + material.tokens,
-        lead_in: Some(lead_in),
-        material: Some(material),
-        prompt_tokens: before + cue,
-        generated_tokens: generation.tokens.len() as u64,
-        stop_reason: generation.stop_reason,
-        as_of_page: None,
-        visible_until_byte: visible.end_byte,
-        reading: visible.reading.clone(),
-        seed: opts.sampler.seed,
-        warnings: fork.warnings.clone(),
-        timing: Timing {
-            retrieved_ms: 0.0,
-            prompt_ready_ms,
-            first_text_ms,
-            total_ms: ms_since(started),
-        },
+    let timing = Timing {
+        retrieved_ms: 0.0,
+        prompt_ready_ms,
+        first_text_ms,
+        total_ms: ms_since(started),
     };
+    let provenance = provenance(
+        ctx,
+        Mode::Section,
+        &fork,
+        Some(lead_in),
+        Some(material),
+        before + cue,
+        &generation,
+        visible,
+        &opts.sampler,
+        timing,
+    );
     Ok(SectionSummary {
         section: section.clone(),
         text: generation.text.trim().to_string(),
