@@ -44,6 +44,32 @@ pub struct ConvertReport {
     pub peak_rss_bytes: Option<u64>,
 }
 
+impl ConvertReport {
+    /// Finishes `writer` (fingerprint recorded, file moved into place at `output`) and reports
+    /// what it wrote, timed from `started`.
+    pub(crate) fn finish(
+        writer: ModelWriter,
+        input: Option<PathBuf>,
+        output: &Path,
+        started: Instant,
+    ) -> Result<ConvertReport, EngineError> {
+        let (shape, precision, tensors) =
+            (writer.shape(), writer.precision(), writer.tensor_count());
+        let (fingerprint, bytes_written) = writer.finish()?;
+        Ok(ConvertReport {
+            input,
+            output: output.to_path_buf(),
+            precision: precision.name().to_string(),
+            shape,
+            tensors,
+            bytes_written,
+            seconds: started.elapsed().as_secs_f64(),
+            fingerprint,
+            peak_rss_bytes: crate::bench::peak_rss_bytes(),
+        })
+    }
+}
+
 /// Converts `input` to a `.gguf` file at `output` in `target` precision.
 pub fn convert(input: &Path, output: &Path, target: Target) -> Result<ConvertReport, EngineError> {
     convert_with_progress(input, output, target, &mut |_, _, _| {})
@@ -97,18 +123,7 @@ pub fn convert_with_progress(
         done += 1;
         on_tensor(done, total, &name);
     }
-    let (fingerprint, bytes_written) = writer.finish()?;
-    Ok(ConvertReport {
-        input: Some(input.to_path_buf()),
-        output: output.to_path_buf(),
-        precision: target.name().to_string(),
-        shape,
-        tensors: total,
-        bytes_written,
-        seconds: started.elapsed().as_secs_f64(),
-        fingerprint,
-        peak_rss_bytes: crate::bench::peak_rss_bytes(),
-    })
+    ConvertReport::finish(writer, Some(input.to_path_buf()), output, started)
 }
 
 /// Q8_0 stores rows in blocks of 32 values: every row length (the width, the ffn width) must be a

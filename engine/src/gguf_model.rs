@@ -201,6 +201,16 @@ impl ModelWriter {
         self.plan.len()
     }
 
+    /// The shape being written.
+    pub(crate) fn shape(&self) -> ModelShape {
+        self.shape
+    }
+
+    /// The precision of the matrices being written.
+    pub(crate) fn precision(&self) -> WeightPrecision {
+        self.precision
+    }
+
     /// Stores the next tensor's values (in f32, as the checkpoint holds them; the embedding folded).
     pub(crate) fn write_next(&mut self, values: &[f32]) -> Result<(), EngineError> {
         let Some(planned) = self.plan.get(self.next) else {

@@ -109,18 +109,7 @@ pub fn write_random_gguf_with_progress(
     put(&mut writer, w)?;
     put(&mut writer, b)?;
     put(&mut writer, random_dense(v, c, &mut rng))?;
-    let (fingerprint, bytes_written) = writer.finish()?;
-    Ok(ConvertReport {
-        input: None,
-        output: path.to_path_buf(),
-        precision: precision.name().to_string(),
-        shape,
-        tensors: total,
-        bytes_written,
-        seconds: started.elapsed().as_secs_f64(),
-        fingerprint,
-        peak_rss_bytes: crate::bench::peak_rss_bytes(),
-    })
+    ConvertReport::finish(writer, None, path, started)
 }
 
 /// The file name [`ensure_random_gguf`] uses, e.g. `rwkv4-random-40x5120-f20480-v50277-s1-q8_0.gguf`.
