@@ -7,15 +7,16 @@
 //! [`PdfOptions::stall_timeout`]. If the worker dies on page *p*, page *p* is marked failed and a
 //! new worker continues at *p + 1*, so one bad page never drops the document.
 //!
-//! The binary that hosts the worker must call [`worker_main`] when its first argument is
-//! [`WORKER_SUBCOMMAND`], before doing anything else (no terminal set-up, no logging to stdout).
+//! The binary that hosts the worker must call [`run_worker_if_asked`] (which runs [`worker_main`]
+//! when its first argument is [`WORKER_SUBCOMMAND`]) before doing anything else (no terminal
+//! set-up, no logging to stdout).
 
 mod page_quality;
 pub mod protocol;
 mod worker;
 
 pub use page_quality::{classify_page, PageStatus};
-pub use worker::worker_main;
+pub use worker::{run_worker_if_asked, worker_main};
 
 use protocol::{read_frame, Frame};
 use std::ffi::OsString;

@@ -14,6 +14,16 @@ const EXIT_USAGE: i32 = 2;
 /// Exit code when the protocol stream could not be written (parent gone).
 const EXIT_IO: i32 = 3;
 
+/// Runs the extraction worker and exits the process if `args` (the whole command line) asks for
+/// it (`BINARY __extract-pdf …`); returns otherwise. Every binary that ingests PDFs calls this
+/// first thing in `main`: ingestion re-executes the binary for each PDF, and the worker owns
+/// stdout (its protocol stream) before anything else may write there.
+pub fn run_worker_if_asked(args: &[OsString]) {
+    if args.get(1).is_some_and(|a| a == super::WORKER_SUBCOMMAND) {
+        std::process::exit(worker_main(args.get(2..).unwrap_or_default()));
+    }
+}
+
 /// Entry point of the hidden worker subcommand. `args` are the arguments after the subcommand
 /// name: `FILE [--first-page N]`. Returns the process exit code (0 when all frames were sent, even
 /// if pages failed: failures travel in the stream).
