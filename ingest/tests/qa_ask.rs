@@ -338,14 +338,7 @@ fn a_document_still_being_read_answers_from_what_was_read() {
 
 #[test]
 fn ask_each_answers_every_document_from_its_own_passage() {
-    let fx = Fixture::build(
-        &[
-            ("book.txt", book()),
-            ("order.txt", legal_filing()),
-            ("plain.txt", plain_text()),
-        ],
-        None,
-    );
+    let fx = Fixture::book_order_and_plain_text();
     let library = fx.library();
     let ctx = context(&library);
     let mut o = ask_options(fx.id("book.txt"));

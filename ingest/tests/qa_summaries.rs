@@ -21,14 +21,7 @@ fn quick_summaries() -> SummaryOptions {
 
 #[test]
 fn sections_of_a_book_a_legal_filing_and_a_text_without_headings() {
-    let fx = Fixture::build(
-        &[
-            ("book.txt", book()),
-            ("order.txt", legal_filing()),
-            ("plain.txt", plain_text()),
-        ],
-        None,
-    );
+    let fx = Fixture::book_order_and_plain_text();
     let library = fx.library();
     let fingerprint = demo().0.fingerprint();
 

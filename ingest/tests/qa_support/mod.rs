@@ -260,6 +260,19 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// A book with chapters (`book.txt`), a court order (`order.txt`) and a text without headings
+    /// (`plain.txt`), read completely.
+    pub fn book_order_and_plain_text() -> Fixture {
+        Fixture::build(
+            &[
+                ("book.txt", book()),
+                ("order.txt", legal_filing()),
+                ("plain.txt", plain_text()),
+            ],
+            None,
+        )
+    }
+
     /// Writes `files` and ingests them; with `stop_after_chunks`, reading is cancelled once that
     /// many chunks of a document are read (a document still being read).
     pub fn build(files: &[(&str, String)], stop_after_chunks: Option<u32>) -> Fixture {
