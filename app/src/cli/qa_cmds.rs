@@ -10,8 +10,8 @@ use anyhow::{bail, Context as _, Result};
 use ingest::qa::export::provenance_line;
 use ingest::qa::provenance::marked_snippet;
 use ingest::qa::{
-    self, Answer, AskEvent, AskOptions, DocumentAnswerOutcome, EvidenceRole, PromptFamily,
-    QaContext, SummaryEvent, SummaryOptions,
+    self, Answer, AskEvent, AskOptions, DocumentAnswerOutcome, EvidenceRole, QaContext,
+    SummaryEvent, SummaryOptions,
 };
 use ingest::{DocumentRecord, Library};
 
@@ -103,17 +103,13 @@ fn print_piece(piece: &str) -> bool {
     write!(out, "{}", inert(piece)).is_ok() && out.flush().is_ok()
 }
 
-/// The prompt family for `model`: `--prompt-family`, the config's, or the model name's.
-fn prompt_family(ctx: &Context, model: &engine::Model) -> Result<PromptFamily> {
-    Ok(ctx.model_choice()?.family_for(model))
-}
-
 /// Runs `ask`.
 pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
     let library = open_library(ctx)?;
-    let (model, tokenizer) = load_model(ctx)?;
+    let choice = ctx.model_choice()?;
+    let (model, tokenizer) = load_chosen_model(&choice)?;
     let qa_ctx =
-        QaContext::new(&library, &model, &tokenizer).with_family(prompt_family(ctx, &model)?);
+        QaContext::new(&library, &model, &tokenizer).with_family(choice.family_for(&model));
     let mut opts = AskOptions {
         whole: args.whole,
         as_of_page: args.as_of_page,
@@ -237,9 +233,10 @@ fn print_citations(answer: &Answer) {
 pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
     let library = open_library(ctx)?;
     let record = one_document(&library, args.doc.as_deref())?;
-    let (model, tokenizer) = load_model(ctx)?;
+    let choice = ctx.model_choice()?;
+    let (model, tokenizer) = load_chosen_model(&choice)?;
     let qa_ctx =
-        QaContext::new(&library, &model, &tokenizer).with_family(prompt_family(ctx, &model)?);
+        QaContext::new(&library, &model, &tokenizer).with_family(choice.family_for(&model));
     let opts = SummaryOptions {
         refresh: args.refresh,
         ..SummaryOptions::default()
