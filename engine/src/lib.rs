@@ -68,6 +68,7 @@ pub use fingerprint::Fingerprint;
 pub use generate::{generate, Generation, StopReason};
 pub use model::Model;
 pub use precision::WeightPrecision;
+pub use rng::SplitMix64;
 pub use sampler::{Sampler, SamplerConfig};
 pub use state::{LayerState, State, StateError};
 pub use tensor_forward::TensorModel;

@@ -84,30 +84,13 @@ fn needle_object(i: usize) -> String {
     format!("{prefix}{suffix} {}", NEEDLE_NOUNS[i % NEEDLE_NOUNS.len()])
 }
 
-/// SplitMix64: a small seeded generator, enough for reproducible filler.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Words of filler per page.
 const WORDS_PER_PAGE: usize = 350;
 
 /// A reproducible document of about `words` words, with [`NEEDLES`] needles spread evenly over
 /// its length.
 pub fn synthetic_document(words: usize, seed: u64) -> SyntheticDocument {
-    let mut rng = Rng(seed);
+    let mut rng = engine::SplitMix64::new(seed);
     let needle_at: Vec<usize> = (0..NEEDLES)
         .map(|i| (words as f64 * (i as f64 + 0.5) / NEEDLES as f64) as usize)
         .collect();
