@@ -1,5 +1,5 @@
 //! The per-element work of a forward pass on plain `&[f32]`: layer norm, token-shift mixing, the WKV
-//! recurrence, dot products. Each hot loop is written once as plain Rust and compiled several times
+//! recurrence. Each hot loop is written once as plain Rust and compiled several times
 //! with different target features, picked at run time (AVX-512, AVX2, or baseline x86-64/other).
 //! No fused multiply-adds are used, so every variant computes bit-identical results.
 
@@ -184,28 +184,6 @@ dispatch! {
 }
 
 dispatch! {
-    /// Dot product with 16 independent partial sums (so it vectorises without reassociation).
-    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-        let mut lanes = [0.0f32; 16];
-        let (a_main, a_tail) = a.split_at(a.len() / 16 * 16);
-        let (b_main, b_tail) = b.split_at(a_main.len());
-        for (ca, cb) in a_main.chunks_exact(16).zip(b_main.chunks_exact(16)) {
-            for i in 0..16 {
-                lanes[i] += ca[i] * cb[i];
-            }
-        }
-        let mut sum = 0.0f32;
-        for lane in lanes {
-            sum += lane;
-        }
-        for (&x, &y) in a_tail.iter().zip(b_tail) {
-            sum += x * y;
-        }
-        sum
-    }
-}
-
-dispatch! {
     /// `out[i] = sigmoid(x[i])`, in place.
     pub fn sigmoid_in_place(x: &mut [f32]) {
         for v in x.iter_mut() {
@@ -269,14 +247,6 @@ mod tests {
         assert_eq!(exp(-1e30), 0.0);
         assert_eq!(exp(-100.0), 0.0);
         assert!(exp(0.0) == 1.0);
-    }
-
-    #[test]
-    fn dot_matches_naive_sum_for_odd_lengths() {
-        let a: Vec<f32> = (0..37).map(|i| i as f32 * 0.5).collect();
-        let b: Vec<f32> = (0..37).map(|i| 1.0 - i as f32 * 0.01).collect();
-        let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert!((dot(&a, &b) - naive).abs() < 1e-3);
     }
 
     #[test]

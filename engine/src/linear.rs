@@ -1,28 +1,24 @@
-//! A linear layer `y = x · Wᵀ` with W stored as the checkpoint has it, `[out, in]` row-major, in f32
-//! or quantized to Q8_0.
+//! A linear layer `y = x · Wᵀ`, W being `[out, in]` as the checkpoint has it, held in f32 (in
+//! panel order, see `panels`) or quantized to Q8_0.
 //!
-//! f32: a chunk of T > 1 rows goes through candle's matmul (gemm, multi-threaded). A single row —
-//! generating one token at a time — is a matrix-vector product that is memory-bound, and candle runs
-//! it on one thread, so it is done here as row dot products split across the rayon pool.
+//! f32: one row — generating a token — and a chunk of rows — reading — run on the kernels in
+//! `panel_kernels`, which read the weights in the order they are stored, across the rayon pool.
 //!
 //! Q8_0: ggml's block format (the bytes candle's `QTensor` holds), either owned (quantized in memory)
 //! or borrowed from a memory-mapped GGUF file; the products are in `q8_0_kernels`.
 
 use std::sync::Arc;
 
-use candle_core::{Device, Storage, Tensor};
-use rayon::prelude::*;
+use candle_core::{Device, Tensor};
 
 use crate::error::EngineError;
 use crate::fingerprint::Digest;
 use crate::gguf::MappedBytes;
-use crate::kernels;
+use crate::huge_pages;
+use crate::panel_kernels;
+use crate::panels::PanelMatrix;
 use crate::precision::{WeightPrecision, Q8_0_BLOCK_VALUES};
 use crate::q8_0_kernels;
-
-/// Output rows per parallel task in the matrix-vector product: large enough to amortise scheduling,
-/// small enough to balance two to sixteen cores.
-const MATVEC_ROWS_PER_TASK: usize = 64;
 
 /// Q8_0 blocks, rows of `in / 32` blocks.
 #[derive(Debug, Clone)]
@@ -43,8 +39,8 @@ impl Q8Bytes {
 /// How the weights are held.
 #[derive(Debug, Clone)]
 enum Kind {
-    /// `[out, in]`, contiguous, on the CPU.
-    F32(Tensor),
+    /// f32 in panel order.
+    F32(PanelMatrix),
     /// Q8_0, checked to be exactly `out × in / 32` blocks.
     Q8_0(Q8Bytes),
 }
@@ -58,15 +54,24 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// Wraps `[out, in]` row-major f32 weights.
+    /// Takes `[out, in]` row-major f32 weights (`out · in` values).
     pub fn new(
         data: Vec<f32>,
         out_features: usize,
         in_features: usize,
     ) -> Result<Linear, EngineError> {
-        let weight = Tensor::from_vec(data, (out_features, in_features), &Device::Cpu)?;
+        if out_features.checked_mul(in_features) != Some(data.len()) {
+            return Err(EngineError::Candle(candle_core::Error::Msg(format!(
+                "{} values are not a {out_features}x{in_features} matrix",
+                data.len()
+            ))));
+        }
         Ok(Linear {
-            kind: Kind::F32(weight),
+            kind: Kind::F32(PanelMatrix::from_row_major(
+                &data,
+                out_features,
+                in_features,
+            )),
             out_features,
             in_features,
         })
@@ -81,6 +86,7 @@ impl Linear {
         check_q8_0_shape(out_features, in_features, data.len())?;
         let mut bytes = Vec::new();
         WeightPrecision::Q8_0.encode(data, &mut bytes);
+        huge_pages::advise(&bytes);
         Ok(Linear {
             kind: Kind::Q8_0(Q8Bytes::Owned(Arc::new(bytes))),
             out_features,
@@ -138,26 +144,20 @@ impl Linear {
         }
     }
 
-    /// The f32 weights as a candle tensor `[out, in]`; `None` for quantized layers.
-    pub fn weight(&self) -> Option<&Tensor> {
-        match &self.kind {
-            Kind::F32(w) => Some(w),
-            Kind::Q8_0(_) => None,
-        }
+    /// A copy of the f32 weights as a candle tensor `[out, in]` on `device`; quantized layers have
+    /// none: an error.
+    pub fn to_tensor(&self, device: &Device) -> Result<Tensor, EngineError> {
+        let shape = (self.out_features, self.in_features);
+        self.with_values(|values| Tensor::from_slice(values, shape, device))?
+            .map_err(EngineError::from)
     }
 
     /// Applies the layer to `rows` rows of `in_features` values each.
     pub fn forward(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, EngineError> {
         debug_assert_eq!(x.len(), rows * self.in_features);
         match &self.kind {
-            Kind::F32(weight) => {
-                if rows == 1 {
-                    return self.matvec(x);
-                }
-                let input = Tensor::from_slice(x, (rows, self.in_features), &Device::Cpu)?;
-                let output = input.matmul(&weight.t()?)?;
-                Ok(output.flatten_all()?.to_vec1::<f32>()?)
-            }
+            Kind::F32(weights) if rows == 1 => Ok(panel_kernels::matvec(weights, x)),
+            Kind::F32(weights) => Ok(panel_kernels::matmul(weights, x, rows)),
             Kind::Q8_0(bytes) if rows == 1 => {
                 Ok(q8_0_kernels::matvec(bytes.as_slice(), self.out_features, x))
             }
@@ -171,34 +171,26 @@ impl Linear {
         }
     }
 
-    /// Runs `f` on f32 weights as one `[out·in]` row-major slice, without copying. Quantized layers
-    /// have no such slice: an error.
+    /// Runs `f` on a copy of the f32 weights in `[out, in]` row-major order. Quantized layers have
+    /// no such values: an error.
     pub fn with_values<R>(&self, f: impl FnOnce(&[f32]) -> R) -> Result<R, EngineError> {
-        let Kind::F32(weight) = &self.kind else {
-            return Err(EngineError::Candle(candle_core::Error::Msg(
+        match &self.kind {
+            Kind::F32(weights) => Ok(f(&weights.to_row_major())),
+            Kind::Q8_0(_) => Err(EngineError::Candle(candle_core::Error::Msg(
                 "weights are quantized, not f32".into(),
-            )));
-        };
-        let (storage, layout) = weight.storage_and_layout();
-        let Storage::Cpu(cpu) = &*storage else {
-            return Err(EngineError::Candle(candle_core::Error::Msg(
-                "weights are not on the CPU".into(),
-            )));
-        };
-        let all = cpu.as_slice::<f32>()?;
-        let start = layout.start_offset();
-        let len = self.out_features * self.in_features;
-        let values = all.get(start..start + len).ok_or_else(|| {
-            EngineError::Candle(candle_core::Error::Msg("weight storage too short".into()))
-        })?;
-        Ok(f(values))
+            ))),
+        }
     }
 
     /// Feeds a sample of the weights, as the forward pass sees them, into `digest` (for the
     /// fingerprint). For f32 layers this is exactly `Digest::update_sampled` of the values.
     pub fn digest_into(&self, digest: &mut Digest) -> Result<(), EngineError> {
         match &self.kind {
-            Kind::F32(_) => self.with_values(|values| digest.update_sampled(values)),
+            Kind::F32(weights) => {
+                let len = self.out_features * self.in_features;
+                digest.update_sampled_by(len, |i| weights.value_at(i));
+                Ok(())
+            }
             Kind::Q8_0(bytes) => {
                 let bytes = bytes.as_slice();
                 digest.update_sampled_by(self.out_features * self.in_features, |i| {
@@ -207,25 +199,6 @@ impl Linear {
                 Ok(())
             }
         }
-    }
-
-    /// `W · x` for one input vector, parallel over output rows.
-    fn matvec(&self, x: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let in_features = self.in_features;
-        let mut out = vec![0.0f32; self.out_features];
-        self.with_values(|weights| {
-            out.par_chunks_mut(MATVEC_ROWS_PER_TASK)
-                .zip(weights.par_chunks(MATVEC_ROWS_PER_TASK * in_features))
-                .for_each(|(out_rows, weight_rows)| {
-                    for (o, row) in out_rows
-                        .iter_mut()
-                        .zip(weight_rows.chunks_exact(in_features))
-                    {
-                        *o = kernels::dot(row, x);
-                    }
-                });
-        })?;
-        Ok(out)
     }
 }
 

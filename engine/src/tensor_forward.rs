@@ -21,6 +21,7 @@ use crate::error::EngineError;
 use crate::kernels::LN_EPS;
 use crate::linear::Linear;
 use crate::model::Model;
+use crate::precision::WeightPrecision;
 use crate::state::{LayerState, State};
 use crate::weights::{Block, Mix, Norm};
 use crate::wkv_op;
@@ -349,13 +350,13 @@ fn vector(values: &[f32], device: &Device) -> Result<Tensor, EngineError> {
 
 /// A layer's f32 weights `[out, in]` on `device` (shared, not copied, on the CPU).
 fn matrix(linear: &Linear, name: &str, device: &Device) -> Result<Tensor, EngineError> {
-    let weight = linear.weight().ok_or_else(|| {
-        EngineError::Candle(candle_core::Error::Msg(format!(
+    if linear.precision() != WeightPrecision::F32 {
+        return Err(EngineError::Candle(candle_core::Error::Msg(format!(
             "{name}: the tensor forward needs f32 weights, not {}",
             linear.precision()
-        )))
-    })?;
-    Ok(weight.to_device(device)?)
+        ))));
+    }
+    linear.to_tensor(device)
 }
 
 /// The previous token's row for every row: `[carried; xx[0..T-1]]` (token shift).
