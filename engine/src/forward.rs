@@ -120,8 +120,10 @@ impl Model {
                     return Err(EngineError::Cancelled);
                 }
             }
-            time_mix(block, layer_state, &mut x, tokens.len())?;
-            channel_mix(block, layer_state, &mut x, tokens.len())?;
+            on_worker(|| {
+                time_mix(block, layer_state, &mut x, tokens.len())?;
+                channel_mix(block, layer_state, &mut x, tokens.len())
+            })?;
         }
         Ok(x)
     }
@@ -131,8 +133,18 @@ impl Model {
         let ln = &self.weights.ln_out;
         let mut normed = vec![0.0f32; x.len()];
         kernels::layer_norm_rows(x, &ln.weight, &ln.bias, &mut normed);
-        self.weights.head.forward(&normed, rows)
+        on_worker(|| self.weights.head.forward(&normed, rows))
     }
+}
+
+/// Runs `work` on a thread of rayon's pool and waits for it. The matrix products inside split
+/// their work across the pool; started from a worker, each split is a push onto that worker's own
+/// queue that an idle sibling steals, instead of a job injected from outside with the caller put to
+/// sleep and woken for every product (85 of them per generated token at 169M). Measured on the
+/// 2-core machine, interleaved in one process: 1–3 % more tokens per second when generating, a
+/// third of the context switches.
+fn on_worker<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| work())
 }
 
 /// Time mixing ("attention") of one block, in place on `x`.
