@@ -4,9 +4,11 @@
 //!   full bandwidth: each panel is read front to back into 16 sums, panels split across the pool.
 //! * Several rows (reading a chunk): compute-bound, a register-tiled product in the manner of BLIS —
 //!   a 6 × 16 tile of outputs lives in twelve AVX registers while 256 columns of six activation rows
-//!   and of one panel stream through, the panel slice (16 KiB) staying in L1 for every block of
-//!   rows and the packed activations (256 KiB) in L2. The weights are already in the panel layout,
-//!   so unlike a general matrix product nothing is repacked but the activations.
+//!   and of one panel stream through, the panel block (16 KiB) staying in L1 while every row tile
+//!   of the task passes over it. The weights are already in the panel layout, so unlike a general
+//!   matrix product nothing is repacked but the activations. Tasks own bands of whole output rows
+//!   (two per pool thread: measured against four, and against bands of columns, at 169M's three
+//!   matrix shapes); a prompt too short for that splits the panels instead.
 //!
 //! x86-64 CPUs with AVX2 and FMA run hand-vectorised kernels; others run the same loops in plain
 //! Rust. The summation order differs from a plain dot product, so results match one to f32
@@ -22,8 +24,9 @@ const TILE_ROWS: usize = 6;
 const DEPTH_BLOCK: usize = 256;
 /// Panels per parallel task in the one-row product (64 output rows).
 const MATVEC_PANELS_PER_TASK: usize = 4;
-/// Parallel tasks per pool thread in the chunk product, so uneven progress evens out.
-const TASKS_PER_THREAD: usize = 4;
+/// Parallel tasks per pool thread in the chunk product: enough that a slow thread's work can be
+/// taken over, few enough that each task passes many row tiles over every panel block.
+const TASKS_PER_THREAD: usize = 2;
 
 /// `W · x` for one input vector (`x.len() == in`): `out` values.
 pub fn matvec(w: &PanelMatrix, x: &[f32]) -> Vec<f32> {
@@ -54,44 +57,82 @@ pub fn matmul(w: &PanelMatrix, x: &[f32], rows: usize) -> Vec<f32> {
     if rows == 0 || k == 0 || n == 0 {
         return out;
     }
-    let packed = pack_rows(x, rows, k);
     let tiles = rows.div_ceil(TILE_ROWS);
-    let panels = w.panels();
-    let tasks = (rayon::current_num_threads() * TASKS_PER_THREAD).clamp(1, panels);
-    let per_task = panels.div_ceil(tasks);
-    // Each task computes a band of output columns into its own buffer; the bands are copied into
-    // place afterwards (a few percent of the work), which keeps every write safe and disjoint.
-    let bands: Vec<(usize, Vec<f32>)> = (0..panels)
-        .step_by(per_task)
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|first| {
-            let count = per_task.min(panels - first);
-            let width = count * PANEL;
-            let mut band = vec![0.0f32; tiles * TILE_ROWS * width];
-            for depth in (0..k).step_by(DEPTH_BLOCK) {
-                let len = DEPTH_BLOCK.min(k - depth);
-                for local in 0..count {
-                    let panel = &w.data()[((first + local) * k + depth) * PANEL..][..len * PANEL];
-                    for tile in 0..tiles {
-                        let a = &packed[(tile * k + depth) * TILE_ROWS..][..len * TILE_ROWS];
-                        let c = &mut band[tile * TILE_ROWS * width + local * PANEL..];
-                        tile_product(len, a, panel, c, width, depth > 0);
-                    }
+    let threads = rayon::current_num_threads();
+    if tiles >= 2 * threads {
+        // Enough rows: each task owns a band of whole output rows, so writes are disjoint slices.
+        let tasks = (threads * TASKS_PER_THREAD).min(tiles);
+        let rows_per_task = tiles.div_ceil(tasks) * TILE_ROWS;
+        out.par_chunks_mut(rows_per_task * n)
+            .zip(x.par_chunks(rows_per_task * k))
+            .for_each(|(out_rows, x_rows)| {
+                let packed = pack_rows(x_rows, x_rows.len() / k, k);
+                for p in 0..w.panels() {
+                    rows_times_panel(w, p, &packed, out_rows, n, p * PANEL);
                 }
+            });
+    } else {
+        // A few rows (a short prompt): split the panels instead, each task filling its own band
+        // of columns, copied into place afterwards.
+        let packed = pack_rows(x, rows, k);
+        let panels = w.panels();
+        let per_task = panels.div_ceil((threads * TASKS_PER_THREAD).min(panels));
+        let bands: Vec<(usize, Vec<f32>)> = (0..panels)
+            .step_by(per_task)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|first| {
+                let count = per_task.min(panels - first);
+                let width = (count * PANEL).min(n - first * PANEL);
+                let mut band = vec![0.0f32; rows * width];
+                for local in 0..count {
+                    rows_times_panel(w, first + local, &packed, &mut band, width, local * PANEL);
+                }
+                (first * PANEL, band)
+            })
+            .collect();
+        for (col, band) in bands {
+            let width = band.len() / rows;
+            for (out_row, band_row) in out.chunks_exact_mut(n).zip(band.chunks_exact(width)) {
+                out_row[col..col + width].copy_from_slice(band_row);
             }
-            (first, band)
-        })
-        .collect();
-    for (first, band) in bands {
-        let width = band.len() / (tiles * TILE_ROWS);
-        let col = first * PANEL;
-        let cols = width.min(n - col);
-        for (out_row, band_row) in out.chunks_exact_mut(n).zip(band.chunks_exact(width)) {
-            out_row[col..col + cols].copy_from_slice(&band_row[..cols]);
         }
     }
     out
+}
+
+/// Every packed row tile times panel `p`, written to columns `col..col + 16` (fewer at the right
+/// edge) of `out`, which holds the tiles' rows with a row stride of `width`. The depth is walked in
+/// blocks so that a block of the panel stays in L1 while every tile passes over it.
+fn rows_times_panel(
+    w: &PanelMatrix,
+    p: usize,
+    packed: &[f32],
+    out: &mut [f32],
+    width: usize,
+    col: usize,
+) {
+    let k = w.in_features();
+    let panel = &w.data()[p * k * PANEL..][..k * PANEL];
+    let tiles = packed.len() / (k * TILE_ROWS);
+    let mut sums = vec![[0.0f32; TILE_ROWS * PANEL]; tiles];
+    for depth in (0..k).step_by(DEPTH_BLOCK) {
+        let len = DEPTH_BLOCK.min(k - depth);
+        let b = &panel[depth * PANEL..][..len * PANEL];
+        for (t, tile) in sums.iter_mut().enumerate() {
+            let a = &packed[(t * k + depth) * TILE_ROWS..][..len * TILE_ROWS];
+            tile_product(len, a, b, tile, depth > 0);
+        }
+    }
+    let rows = out.len() / width;
+    let cols = PANEL.min(width - col);
+    for (t, tile) in sums.iter().enumerate() {
+        let first = t * TILE_ROWS;
+        for r in 0..TILE_ROWS.min(rows - first) {
+            let at = (first + r) * width + col;
+            out[at..at + cols].copy_from_slice(&tile[r * PANEL..r * PANEL + cols]);
+        }
+    }
 }
 
 /// `x` (`rows × k`) as tiles of six rows, each stored column by column (`k` groups of 6 values),
@@ -123,18 +164,23 @@ fn panel_dot(panel: &[f32], x: &[f32], sums: &mut [f32]) {
     portable::panel_dot(panel, x, sums);
 }
 
-/// The 6 × 16 tile at `c` (row stride `ldc`) set to — or, with `accumulate`, increased by — the
-/// product of `len` packed activation columns `a` (`len × 6`) and panel columns `b` (`len × 16`).
-pub fn tile_product(len: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, accumulate: bool) {
+/// `tile` (6 rows × 16, row-major) set to — or, with `accumulate`, increased by — the product of
+/// `len` packed activation columns `a` (`len × 6`) and panel columns `b` (`len × 16`).
+pub fn tile_product(
+    len: usize,
+    a: &[f32],
+    b: &[f32],
+    tile: &mut [f32; TILE_ROWS * PANEL],
+    accumulate: bool,
+) {
     assert!(a.len() >= len * TILE_ROWS && b.len() >= len * PANEL);
-    assert!(c.len() >= (TILE_ROWS - 1) * ldc + PANEL);
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU features were detected; the slice lengths were checked above.
-        unsafe { avx2::tile_product(len, a, b, c, ldc, accumulate) };
+        unsafe { avx2::tile_product(len, a, b, tile, accumulate) };
         return;
     }
-    portable::tile_product(len, a, b, c, ldc, accumulate);
+    portable::tile_product(len, a, b, tile, accumulate);
 }
 
 /// Whether the AVX2 + FMA kernels can run here (checked once).
@@ -171,8 +217,7 @@ mod portable {
         len: usize,
         a: &[f32],
         b: &[f32],
-        c: &mut [f32],
-        ldc: usize,
+        tile: &mut [f32; TILE_ROWS * PANEL],
         accumulate: bool,
     ) {
         let mut acc = [[0.0f32; PANEL]; TILE_ROWS];
@@ -187,8 +232,7 @@ mod portable {
                 }
             }
         }
-        for (r, row) in acc.iter().enumerate() {
-            let out = &mut c[r * ldc..r * ldc + PANEL];
+        for (out, row) in tile.chunks_exact_mut(PANEL).zip(&acc) {
             for (o, &v) in out.iter_mut().zip(row) {
                 *o = if accumulate { *o + v } else { v };
             }
@@ -238,8 +282,7 @@ mod avx2 {
         len: usize,
         a: &[f32],
         b: &[f32],
-        c: &mut [f32],
-        ldc: usize,
+        tile: &mut [f32; TILE_ROWS * PANEL],
         accumulate: bool,
     ) {
         let (a, b) = (a.as_ptr(), b.as_ptr());
@@ -254,16 +297,15 @@ mod avx2 {
                 acc[2 * r + 1] = _mm256_fmadd_ps(av, b1, acc[2 * r + 1]);
             }
         }
-        let c = c.as_mut_ptr();
+        let out = tile.as_mut_ptr();
         for r in 0..TILE_ROWS {
-            let out = c.add(r * ldc);
             let (mut v0, mut v1) = (acc[2 * r], acc[2 * r + 1]);
             if accumulate {
-                v0 = _mm256_add_ps(v0, _mm256_loadu_ps(out));
-                v1 = _mm256_add_ps(v1, _mm256_loadu_ps(out.add(8)));
+                v0 = _mm256_add_ps(v0, _mm256_loadu_ps(out.add(r * PANEL)));
+                v1 = _mm256_add_ps(v1, _mm256_loadu_ps(out.add(r * PANEL + 8)));
             }
-            _mm256_storeu_ps(out, v0);
-            _mm256_storeu_ps(out.add(8), v1);
+            _mm256_storeu_ps(out.add(r * PANEL), v0);
+            _mm256_storeu_ps(out.add(r * PANEL + 8), v1);
         }
     }
 }
@@ -305,7 +347,7 @@ mod tests {
         for (out, inp) in [(1, 1), (17, 3), (40, 300), (33, 513), (50, 768)] {
             let w = matrix(out, inp);
             let packed = PanelMatrix::from_row_major(&w, out, inp);
-            for rows in [1, 2, 6, 7, 13] {
+            for rows in [1, 2, 6, 7, 13, 40, 97] {
                 let x: Vec<f32> = (0..rows * inp).map(|i| ((i as f32) * 0.37).sin()).collect();
                 let want = naive(&w, &x, rows, out, inp);
                 assert_close(&matmul(&packed, &x, rows), &want, inp, "matmul");
@@ -318,16 +360,18 @@ mod tests {
 
     #[test]
     fn portable_kernels_agree_with_the_dispatched_ones() {
-        let (inp, ldc) = (37, 16);
+        let inp = 37;
         let w = matrix(PANEL, inp);
         let packed = PanelMatrix::from_row_major(&w, PANEL, inp);
         let x: Vec<f32> = (0..TILE_ROWS * inp)
             .map(|i| (i as f32 * 0.11).cos())
             .collect();
         let a = pack_rows(&x, TILE_ROWS, inp);
-        let (mut fast, mut plain) = (vec![1.0f32; TILE_ROWS * ldc], vec![1.0f32; TILE_ROWS * ldc]);
-        tile_product(inp, &a, packed.data(), &mut fast, ldc, true);
-        portable::tile_product(inp, &a, packed.data(), &mut plain, ldc, true);
+        let (mut fast, mut plain) = ([0.0f32; TILE_ROWS * PANEL], [0.0f32; TILE_ROWS * PANEL]);
+        for accumulate in [false, true] {
+            tile_product(inp, &a, packed.data(), &mut fast, accumulate);
+            portable::tile_product(inp, &a, packed.data(), &mut plain, accumulate);
+        }
         for (f, p) in fast.iter().zip(&plain) {
             assert!((f - p).abs() <= 1e-5 * (1.0 + p.abs()), "{f} vs {p}");
         }

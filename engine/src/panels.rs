@@ -14,6 +14,8 @@
 //! [`PanelMatrix::value_at`] give the checkpoint's order back for whoever needs it (the fingerprint,
 //! quantization, a device copy).
 
+use rayon::prelude::*;
+
 use crate::huge_pages;
 
 /// Output rows per panel: two AVX vectors of f32.
@@ -34,19 +36,17 @@ impl PanelMatrix {
         let panels = out_features.div_ceil(PANEL);
         let mut data = vec![0.0f32; panels * PANEL * in_features];
         huge_pages::advise(&data);
-        for (p, panel) in data
-            .chunks_exact_mut(PANEL * in_features.max(1))
-            .enumerate()
-        {
-            let first = p * PANEL;
-            let rows = PANEL.min(out_features - first);
-            for j in 0..rows {
-                let row = &values[(first + j) * in_features..(first + j + 1) * in_features];
-                for (k, &v) in row.iter().enumerate() {
-                    panel[k * PANEL + j] = v;
+        // Panel by panel in parallel: a panel's 16 rows are contiguous in `values`.
+        let width = in_features.max(1);
+        data.par_chunks_exact_mut(PANEL * width)
+            .zip(values.par_chunks(PANEL * width))
+            .for_each(|(panel, rows)| {
+                for (j, row) in rows.chunks_exact(width).enumerate() {
+                    for (k, &v) in row.iter().enumerate() {
+                        panel[k * PANEL + j] = v;
+                    }
                 }
-            }
-        }
+            });
         PanelMatrix {
             data,
             out_features,
