@@ -13,7 +13,7 @@
 //! another process holds a core; and on VNNI machines it keeps a repacked copy of every matrix
 //! next to the original (a 14B model would need 29 GB). Hence these kernels.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use rayon::prelude::*;
 
@@ -138,58 +138,60 @@ pub(crate) fn matmul(
     x: &[f32],
     rows: usize,
 ) -> Vec<f32> {
+    // The dequantized tile is kept per thread between calls. It is taken out for the call, not
+    // borrowed: while this thread waits inside the parallel loops below, rayon may hand it another
+    // job that lands here again (another layer of another model), which then simply allocates.
     thread_local! {
-        static TILE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+        static TILE: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     }
     let k = in_features;
     let row_bytes = k / Q8_0_BLOCK_VALUES * Q8_0_BLOCK_BYTES;
     let lhs = quantized_values(x);
     let mut out = vec![0.0f32; rows * out_features];
     let tile_rows = (TILE_VALUES / k.max(1)).clamp(1, out_features.max(1));
-    TILE.with(|cell| {
-        let mut tile = cell.borrow_mut();
-        tile.resize(tile_rows * k, 0.0);
-        for start in (0..out_features).step_by(tile_rows) {
-            let n = tile_rows.min(out_features - start);
-            let tile = &mut tile[..n * k];
-            tile.par_chunks_mut(ROWS_PER_TASK * k)
-                .zip(
-                    weights[start * row_bytes..(start + n) * row_bytes]
-                        .par_chunks(ROWS_PER_TASK * row_bytes),
-                )
-                .for_each(|(dst, src)| dequantize(src, dst));
-            let parallelism = match rayon::current_num_threads() {
-                1 => gemm::Parallelism::None,
-                threads => gemm::Parallelism::Rayon(threads),
-            };
-            // SAFETY: out is rows × out_features (row stride out_features); columns
-            // start..start+n are written. lhs is rows × k row-major; the tile is n rows of k,
-            // read as its transpose (k × n: row stride 1, column stride k). All in bounds.
-            unsafe {
-                gemm::gemm(
-                    rows,
-                    n,
-                    k,
-                    out.as_mut_ptr().add(start),
-                    1,
-                    out_features as isize,
-                    false,
-                    lhs.as_ptr(),
-                    1,
-                    k as isize,
-                    tile.as_ptr(),
-                    k as isize,
-                    1,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    parallelism,
-                );
-            }
+    let mut tile = TILE.take();
+    tile.resize(tile_rows * k, 0.0);
+    for start in (0..out_features).step_by(tile_rows) {
+        let n = tile_rows.min(out_features - start);
+        let tile = &mut tile[..n * k];
+        tile.par_chunks_mut(ROWS_PER_TASK * k)
+            .zip(
+                weights[start * row_bytes..(start + n) * row_bytes]
+                    .par_chunks(ROWS_PER_TASK * row_bytes),
+            )
+            .for_each(|(dst, src)| dequantize(src, dst));
+        let parallelism = match rayon::current_num_threads() {
+            1 => gemm::Parallelism::None,
+            threads => gemm::Parallelism::Rayon(threads),
+        };
+        // SAFETY: out is rows × out_features (row stride out_features); columns
+        // start..start+n are written. lhs is rows × k row-major; the tile is n rows of k,
+        // read as its transpose (k × n: row stride 1, column stride k). All in bounds.
+        unsafe {
+            gemm::gemm(
+                rows,
+                n,
+                k,
+                out.as_mut_ptr().add(start),
+                1,
+                out_features as isize,
+                false,
+                lhs.as_ptr(),
+                1,
+                k as isize,
+                tile.as_ptr(),
+                k as isize,
+                1,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                parallelism,
+            );
         }
-    });
+    }
+    TILE.set(tile);
     out
 }
 
@@ -318,6 +320,27 @@ mod tests {
         let mut bytes = Vec::new();
         WeightPrecision::Q8_0.encode(&w, &mut bytes);
         (w, bytes)
+    }
+
+    #[test]
+    fn chunk_products_run_side_by_side_on_the_pool() {
+        // Several callers at once, each from inside the pool (as the forward pass calls it): a
+        // worker waiting in one product may be handed another. This panicked ("already
+        // borrowed") when the per-thread tile was borrowed across the parallel loops.
+        let (out_f, in_f, rows) = (512, 256, 24);
+        let (_, bytes) = weights(out_f, in_f);
+        let x: Vec<f32> = (0..rows * in_f).map(|i| (i as f32 * 0.01).sin()).collect();
+        let want = matmul(&bytes, out_f, in_f, &x, rows);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..25 {
+                        let got = rayon::scope(|_| matmul(&bytes, out_f, in_f, &x, rows));
+                        assert_eq!(got, want);
+                    }
+                });
+            }
+        });
     }
 
     #[test]
