@@ -12,6 +12,7 @@ PREFIX.safetensors (for rwkv-reader). Both benchmarks read --tokens random token
 then generate --gen tokens one at a time, and report tokens per second.
 """
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -32,7 +33,9 @@ def bench_reference(pth, threads, tokens, chunk, gen, seed):
     from rwkv.model import RWKV
 
     torch.set_num_threads(threads)
-    model = RWKV(model=str(pth), strategy="cpu fp32")
+    # The package prints its loading report on stdout; keep stdout for the JSON result.
+    with contextlib.redirect_stdout(sys.stderr):
+        model = RWKV(model=str(pth), strategy="cpu fp32")
     vocab = model.w["emb.weight"].shape[0]
     rng = np.random.default_rng(seed)
     toks = rng.integers(0, vocab, size=tokens).tolist()
@@ -78,7 +81,8 @@ def main():
     ref = bench_reference(pth, args.threads, args.tokens, args.chunk, args.gen, args.seed)
     result = {
         "threads": args.threads, "tokens": args.tokens, "chunk": args.chunk, "gen": args.gen,
-        "rwkv_reader": {k: ours[k] for k in ("read_tokens_per_s", "gen_tokens_per_s", "peak_rss_bytes")},
+        "rwkv_reader": {k: ours[k] for k in ("read_tokens_per_s", "gen_tokens_per_s", "peak_rss_bytes",
+                                             "gen_gb_per_s", "stream_gb_per_s")},
         "reference_cpu_fp32": ref,
         "ratio_read": ours["read_tokens_per_s"] / ref["read_tokens_per_s"],
         "ratio_gen": ours["gen_tokens_per_s"] / ref["gen_tokens_per_s"],

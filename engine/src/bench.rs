@@ -61,6 +61,13 @@ pub struct BenchReport {
     pub gen_tokens_per_s: f64,
     /// Peak resident set size of the process (VmHWM), if the OS reports it.
     pub peak_rss_bytes: Option<u64>,
+    /// Bytes of weight matrices one generated token reads (every matrix once, the head included).
+    pub gen_bytes_per_token: u64,
+    /// `gen_tokens_per_s × gen_bytes_per_token`, in GB/s: the memory traffic of generation.
+    pub gen_gb_per_s: f64,
+    /// What the pool's threads can stream from memory, in GB/s (see [`stream_bandwidth`]): the
+    /// ceiling of `gen_gb_per_s` for weights that do not fit in the caches.
+    pub stream_gb_per_s: f64,
 }
 
 /// What the benchmark drives: the CPU engine ([`Model`]) or the same model in candle ops on a
@@ -148,6 +155,8 @@ fn measure(
         logits = runner.forward(&[token], &mut state)?;
     }
     let gen_seconds = start.elapsed().as_secs_f64();
+    let gen_tokens_per_s = config.gen_tokens as f64 / gen_seconds.max(1e-9);
+    let gen_bytes_per_token = model.weights.matrix_bytes() as u64;
     let shape = model.shape();
     Ok(BenchReport {
         model: model.info().label(),
@@ -159,9 +168,36 @@ fn measure(
         read_tokens: tokens.len(),
         read_tokens_per_s: tokens.len() as f64 / read_seconds.max(1e-9),
         gen_tokens: config.gen_tokens,
-        gen_tokens_per_s: config.gen_tokens as f64 / gen_seconds.max(1e-9),
+        gen_tokens_per_s,
         peak_rss_bytes: peak_rss_bytes(),
+        gen_bytes_per_token,
+        gen_gb_per_s: gen_tokens_per_s * gen_bytes_per_token as f64 / 1e9,
+        stream_gb_per_s: stream_bandwidth(),
     })
+}
+
+/// Memory bandwidth available to the worker pool, in GB/s: the best of five parallel sums over a
+/// 256 MiB buffer on huge pages, like the weights — far larger than any cache, so every byte comes
+/// from memory, as when generating.
+pub fn stream_bandwidth() -> f64 {
+    use rayon::prelude::*;
+    const VALUES: usize = 64 << 20;
+    const PER_TASK: usize = 1 << 18;
+    let buffer: Vec<f32> = vec![1.0; VALUES];
+    crate::huge_pages::advise(&buffer);
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let total: f32 = rayon::scope(|_| {
+            buffer
+                .par_chunks(PER_TASK)
+                .map(crate::kernels::sum)
+                .sum::<f32>()
+        });
+        best = best.min(start.elapsed().as_secs_f64());
+        std::hint::black_box(total);
+    }
+    std::mem::size_of_val(buffer.as_slice()) as f64 / best.max(1e-9) / 1e9
 }
 
 /// Sizes the worker pool used by matrix products and the matrix-vector kernel. Call before any model

@@ -136,6 +136,14 @@ impl Linear {
         self.in_features
     }
 
+    /// Bytes the weights take in memory (a product reads them all once).
+    pub fn bytes(&self) -> usize {
+        match &self.kind {
+            Kind::F32(weights) => std::mem::size_of_val(weights.data()),
+            Kind::Q8_0(bytes) => bytes.as_slice().len(),
+        }
+    }
+
     /// How the weights are stored: `F32` or `Q8_0`.
     pub fn precision(&self) -> WeightPrecision {
         match self.kind {

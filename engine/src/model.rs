@@ -176,15 +176,7 @@ fn digest_weights(w: &Weights) -> Digest {
         ] {
             digest.update_sampled(&mix.mix);
         }
-        for linear in [
-            &block.att_key,
-            &block.att_value,
-            &block.att_receptance,
-            &block.att_output,
-            &block.ffn_key,
-            &block.ffn_receptance,
-            &block.ffn_value,
-        ] {
+        for linear in block.linears() {
             // CPU weights always yield their values; nothing to digest otherwise.
             let _ = linear.digest_into(&mut digest);
         }

@@ -76,6 +76,21 @@ pub struct Block {
     pub ffn_value: Linear,
 }
 
+impl Block {
+    /// The block's seven matrices, in the order of a checkpoint (and of the fingerprint).
+    pub fn linears(&self) -> [&Linear; 7] {
+        [
+            &self.att_key,
+            &self.att_value,
+            &self.att_receptance,
+            &self.att_output,
+            &self.ffn_key,
+            &self.ffn_receptance,
+            &self.ffn_value,
+        ]
+    }
+}
+
 /// Every weight of the model, transforms applied: vectors in f32, matrices and the embedding in
 /// `precision`.
 #[derive(Debug, Clone)]
@@ -99,6 +114,18 @@ pub struct Weights {
 }
 
 impl Weights {
+    /// Bytes of every matrix as held in memory, the head included: what generating one token
+    /// reads (the embedding adds a single row).
+    pub fn matrix_bytes(&self) -> usize {
+        let blocks: usize = self
+            .blocks
+            .iter()
+            .flat_map(|b| b.linears())
+            .map(Linear::bytes)
+            .sum();
+        blocks + self.head.bytes()
+    }
+
     /// These weights in a lower precision, in memory: `Q8_0` quantizes every matrix, the head and
     /// the embedding (the width must be a multiple of 32); `F16` rounds them to f16 (computing stays
     /// f32). Gives the same numbers — and fingerprint — as converting the checkpoint to a GGUF file

@@ -190,6 +190,10 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
             "generate    {:.1} tokens/s ({} tokens)",
             report.gen_tokens_per_s, report.gen_tokens
         );
+        println!(
+            "memory      generation reads {:.1} GB/s of weights; the threads stream {:.1} GB/s",
+            report.gen_gb_per_s, report.stream_gb_per_s
+        );
         if let Some(rss) = report.peak_rss_bytes {
             println!("peak RSS    {:.1} MiB", rss as f64 / (1024.0 * 1024.0));
         }
