@@ -61,6 +61,11 @@ pub struct BenchReport {
     pub gen_tokens_per_s: f64,
     /// Peak resident set size of the process (VmHWM), if the OS reports it.
     pub peak_rss_bytes: Option<u64>,
+    /// `read_tokens_per_s ×` the floating-point operations of the matrix products per token read.
+    pub read_gflops: f64,
+    /// What the pool's threads can compute, in GFLOP/s (see [`compute_peak_gflops`]): the
+    /// ceiling of `read_gflops`.
+    pub peak_gflops: f64,
     /// Bytes of weight matrices one generated token reads (every matrix once, the head included).
     pub gen_bytes_per_token: u64,
     /// `gen_tokens_per_s × gen_bytes_per_token`, in GB/s: the memory traffic of generation.
@@ -157,6 +162,8 @@ fn measure(
     let gen_seconds = start.elapsed().as_secs_f64();
     let gen_tokens_per_s = config.gen_tokens as f64 / gen_seconds.max(1e-9);
     let gen_bytes_per_token = model.weights.matrix_bytes() as u64;
+    let read_tokens_per_s = tokens.len() as f64 / read_seconds.max(1e-9);
+    let read_flops_per_token = 2.0 * model.weights.reading_multiply_adds() as f64;
     let shape = model.shape();
     Ok(BenchReport {
         model: model.info().label(),
@@ -166,14 +173,29 @@ fn measure(
         chunk_tokens: config.chunk_tokens,
         load_seconds: 0.0,
         read_tokens: tokens.len(),
-        read_tokens_per_s: tokens.len() as f64 / read_seconds.max(1e-9),
+        read_tokens_per_s,
         gen_tokens: config.gen_tokens,
         gen_tokens_per_s,
         peak_rss_bytes: peak_rss_bytes(),
         gen_bytes_per_token,
+        read_gflops: read_tokens_per_s * read_flops_per_token / 1e9,
+        peak_gflops: compute_peak_gflops(),
         gen_gb_per_s: gen_tokens_per_s * gen_bytes_per_token as f64 / 1e9,
         stream_gb_per_s: stream_bandwidth(),
     })
+}
+
+/// Floating-point operations per second the worker pool can issue, in GFLOP/s: every thread runs
+/// independent vector multiply-adds at once, nothing loaded (best of three). Clocks vary with load and
+/// temperature, so it is measured in the same run as what it bounds.
+pub fn compute_peak_gflops() -> f64 {
+    (0..3)
+        .map(|_| {
+            rayon::broadcast(|_| crate::panel_kernels::fma_peak_gflops(20_000_000))
+                .iter()
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Memory bandwidth available to the worker pool, in GB/s: the best of five parallel sums over a

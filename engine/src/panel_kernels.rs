@@ -183,6 +183,25 @@ pub fn tile_product(
     portable::tile_product(len, a, b, tile, accumulate);
 }
 
+/// Multiply-adds per second this thread can issue, in GFLOP/s (two per multiply-add): twelve
+/// independent accumulators, as in the tile kernel, with nothing loaded from memory. The compute
+/// ceiling the chunk product is measured against.
+pub fn fma_peak_gflops(steps: usize) -> f64 {
+    let start = std::time::Instant::now();
+    #[cfg(target_arch = "x86_64")]
+    let lanes = if has_avx2_fma() {
+        // SAFETY: the CPU features were detected.
+        unsafe { avx2::fma_loop(steps) }
+    } else {
+        portable::fma_loop(steps)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let lanes = portable::fma_loop(steps);
+    let seconds = start.elapsed().as_secs_f64().max(1e-9);
+    std::hint::black_box(lanes);
+    (steps * TILE_ROWS * PANEL * 2) as f64 / seconds / 1e9
+}
+
 /// Whether the AVX2 + FMA kernels can run here (checked once).
 fn has_avx2_fma() -> bool {
     static FEATURES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -202,6 +221,22 @@ fn has_avx2_fma() -> bool {
 /// The kernels in plain Rust, for every CPU (and as the tests' second opinion).
 mod portable {
     use super::{PANEL, TILE_ROWS};
+
+    pub(super) fn fma_loop(steps: usize) -> f32 {
+        let mut acc = [[0.0f32; PANEL]; TILE_ROWS];
+        let (scale, add) = (
+            std::hint::black_box(0.999f32),
+            std::hint::black_box(1e-4f32),
+        );
+        for _ in 0..steps {
+            for row in acc.iter_mut() {
+                for v in row.iter_mut() {
+                    *v = v.mul_add(scale, add);
+                }
+            }
+        }
+        acc.iter().flatten().sum()
+    }
 
     pub(super) fn panel_dot(panel: &[f32], x: &[f32], sums: &mut [f32]) {
         let mut acc = [0.0f32; PANEL];
@@ -245,6 +280,25 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     use super::{PANEL, TILE_ROWS};
+
+    /// `steps` rounds of a multiply-add on each of twelve registers.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn fma_loop(steps: usize) -> f32 {
+        let scale = _mm256_set1_ps(std::hint::black_box(0.999));
+        let add = _mm256_set1_ps(std::hint::black_box(1e-4));
+        let mut acc = [_mm256_setzero_ps(); 2 * TILE_ROWS];
+        for _ in 0..steps {
+            for a in acc.iter_mut() {
+                *a = _mm256_fmadd_ps(*a, scale, add);
+            }
+        }
+        let mut lanes = [0.0f32; 8];
+        let total = acc
+            .iter()
+            .fold(_mm256_setzero_ps(), |s, &a| _mm256_add_ps(s, a));
+        _mm256_storeu_ps(lanes.as_mut_ptr(), total);
+        lanes.iter().sum()
+    }
 
     /// Four columns per step into four pairs of sums, so four multiply-add chains run at once.
     #[target_feature(enable = "avx2,fma")]

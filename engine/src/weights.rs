@@ -114,6 +114,15 @@ pub struct Weights {
 }
 
 impl Weights {
+    /// Multiply-adds per token of reading: every block matrix once (the head is not computed).
+    pub fn reading_multiply_adds(&self) -> usize {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.linears())
+            .map(|l| l.out_features() * l.in_features())
+            .sum()
+    }
+
     /// Bytes of every matrix as held in memory, the head included: what generating one token
     /// reads (the embedding adds a single row).
     pub fn matrix_bytes(&self) -> usize {

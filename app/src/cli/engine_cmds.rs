@@ -191,6 +191,10 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
             report.gen_tokens_per_s, report.gen_tokens
         );
         println!(
+            "compute     reading does {:.1} GFLOP/s; the threads peak at {:.1} GFLOP/s",
+            report.read_gflops, report.peak_gflops
+        );
+        println!(
             "memory      generation reads {:.1} GB/s of weights; the threads stream {:.1} GB/s",
             report.gen_gb_per_s, report.stream_gb_per_s
         );
