@@ -81,10 +81,18 @@ fn one_document(library: &Library, name: Option<&str>) -> Result<DocumentRecord>
 }
 
 /// Text from a document or the model made safe for a terminal: control characters (escape
-/// sequences included) are dropped, except newlines and tabs.
+/// sequences included) are dropped, except newlines and tabs; bidirectional controls, which would
+/// reorder what follows them, are shown as `�` (as the TUI shows them).
 pub(super) fn inert(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .map(|c| {
+            if crate::tui::inert_text::is_bidi_control(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -317,5 +325,14 @@ mod tests {
     #[test]
     fn document_text_cannot_drive_the_terminal() {
         assert_eq!(inert("a\x1b[2Jb\x07c\nd\te"), "a[2Jbc\nd\te");
+        // A right-to-left override cannot turn "paid 1000" into something else on screen.
+        assert_eq!(
+            inert("paid \u{202e}0001\u{202c}"),
+            "paid \u{fffd}0001\u{fffd}"
+        );
+        assert_eq!(
+            inert("\u{2067}x\u{2069} \u{200f}"),
+            "\u{fffd}x\u{fffd} \u{fffd}"
+        );
     }
 }

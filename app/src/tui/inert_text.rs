@@ -18,9 +18,16 @@ pub fn display_char(c: char) -> char {
         '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
         '\u{7f}' => '\u{2421}',
         '\u{80}'..='\u{9f}' => '\u{fffd}',
-        '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        _ if is_bidi_control(c) => '\u{fffd}',
         _ => c,
     }
+}
+
+/// The invisible marks that reorder the text after them (LRM/RLM, the embeddings and overrides
+/// U+202A–202E, the isolates U+2066–2069): a filing could use them to make a line read differently
+/// from what it holds ("Trojan Source"). Both the TUI and the CLI show them as `�`.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Columns `c` takes on screen once made inert (0 for combining marks, 2 for wide CJK).
