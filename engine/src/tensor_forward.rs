@@ -348,7 +348,8 @@ fn vector(values: &[f32], device: &Device) -> Result<Tensor, EngineError> {
     Ok(Tensor::from_slice(values, values.len(), device)?)
 }
 
-/// A layer's f32 weights `[out, in]` on `device` (shared, not copied, on the CPU).
+/// A layer's f32 weights `[out, in]` on `device`: a row-major copy (the CPU engine keeps them in panel
+/// order), so on the CPU a tensor model holds its own second copy of the matrices.
 fn matrix(linear: &Linear, name: &str, device: &Device) -> Result<Tensor, EngineError> {
     if linear.precision() != WeightPrecision::F32 {
         return Err(EngineError::Candle(candle_core::Error::Msg(format!(
