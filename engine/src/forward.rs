@@ -13,9 +13,9 @@ use crate::weights::Block;
 /// Tokens processed together: bounds the activations (T × F floats) for any input length.
 const MAX_ROWS_PER_PASS: usize = 256;
 
-/// Which logits a pass returns.
+/// Which logits a pass returns (here and in `tensor_forward`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Logits {
+pub(crate) enum Logits {
     None,
     Last,
     All,

@@ -18,6 +18,7 @@ use candle_core::{Device, Tensor};
 use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
+use crate::forward::Logits;
 use crate::kernels::LN_EPS;
 use crate::linear::Linear;
 use crate::model::Model;
@@ -82,14 +83,6 @@ pub struct TensorModel {
     /// `[V, C]`.
     head: Tensor,
     rows_per_pass: usize,
-}
-
-/// Which logits a call returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Logits {
-    None,
-    Last,
-    All,
 }
 
 impl TensorModel {
