@@ -155,9 +155,12 @@ impl Linear {
     /// A copy of the f32 weights as a candle tensor `[out, in]` on `device`; quantized layers have
     /// none: an error.
     pub fn to_tensor(&self, device: &Device) -> Result<Tensor, EngineError> {
+        let Kind::F32(weights) = &self.kind else {
+            return Err(quantized_error());
+        };
+        // Built on the CPU from the one row-major copy (no second copy there), then moved.
         let shape = (self.out_features, self.in_features);
-        self.with_values(|values| Tensor::from_slice(values, shape, device))?
-            .map_err(EngineError::from)
+        Ok(Tensor::from_vec(weights.to_row_major(), shape, &Device::Cpu)?.to_device(device)?)
     }
 
     /// Applies the layer to `rows` rows of `in_features` values each.
@@ -184,9 +187,7 @@ impl Linear {
     pub fn with_values<R>(&self, f: impl FnOnce(&[f32]) -> R) -> Result<R, EngineError> {
         match &self.kind {
             Kind::F32(weights) => Ok(f(&weights.to_row_major())),
-            Kind::Q8_0(_) => Err(EngineError::Candle(candle_core::Error::Msg(
-                "weights are quantized, not f32".into(),
-            ))),
+            Kind::Q8_0(_) => Err(quantized_error()),
         }
     }
 
@@ -226,6 +227,12 @@ fn check_q8_0_shape(
         )));
     }
     Ok(())
+}
+
+fn quantized_error() -> EngineError {
+    EngineError::Candle(candle_core::Error::Msg(
+        "weights are quantized, not f32".into(),
+    ))
 }
 
 fn q8_0_error(reason: String) -> EngineError {
