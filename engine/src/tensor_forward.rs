@@ -272,17 +272,10 @@ impl TensorBlock {
         // Time mixing.
         let xx = layer_norm(x, &self.ln1)?;
         let sx = shifted(&xx, &att_x)?;
-        let k = self.att_mix_k.apply(&xx, &sx)?.matmul(&self.att_key.t()?)?;
-        let v = self
-            .att_mix_v
-            .apply(&xx, &sx)?
-            .matmul(&self.att_value.t()?)?;
-        let r = candle_nn::ops::sigmoid(
-            &self
-                .att_mix_r
-                .apply(&xx, &sx)?
-                .matmul(&self.att_receptance.t()?)?,
-        )?;
+        let k = self.att_mix_k.project(&xx, &sx, &self.att_key)?;
+        let v = self.att_mix_v.project(&xx, &sx, &self.att_value)?;
+        let r = self.att_mix_r.project(&xx, &sx, &self.att_receptance)?;
+        let r = candle_nn::ops::sigmoid(&r)?;
         let params = Tensor::cat(&[&self.decay_first, &aa_bb_pp], 0)?;
         let scan = wkv_op::wkv(&k, &v, &params)?;
         let wkv = scan.narrow(0, 0, rows)?;
@@ -293,18 +286,10 @@ impl TensorBlock {
         // Channel mixing.
         let xx = layer_norm(&x, &self.ln2)?;
         let sx = shifted(&xx, &ffn_x)?;
-        let r = candle_nn::ops::sigmoid(
-            &self
-                .ffn_mix_r
-                .apply(&xx, &sx)?
-                .matmul(&self.ffn_receptance.t()?)?,
-        )?;
-        let k = self
-            .ffn_mix_k
-            .apply(&xx, &sx)?
-            .matmul(&self.ffn_key.t()?)?
-            .relu()?
-            .sqr()?;
+        let r = self.ffn_mix_r.project(&xx, &sx, &self.ffn_receptance)?;
+        let r = candle_nn::ops::sigmoid(&r)?;
+        let k = self.ffn_mix_k.project(&xx, &sx, &self.ffn_key)?;
+        let k = k.relu()?.sqr()?;
         let x = x.add(&r.mul(&k.matmul(&self.ffn_value.t()?)?)?)?;
         let new_ffn_x = xx.narrow(0, rows - 1, 1)?;
 
@@ -334,6 +319,11 @@ impl TensorMix {
     fn apply(&self, xx: &Tensor, sx: &Tensor) -> candle_core::Result<Tensor> {
         xx.broadcast_mul(&self.mix)?
             .add(&sx.broadcast_mul(&self.one_minus)?)
+    }
+
+    /// The mixed rows through `weight` (`[out, in]`): `mix(xx, sx) · weightᵀ`.
+    fn project(&self, xx: &Tensor, sx: &Tensor, weight: &Tensor) -> candle_core::Result<Tensor> {
+        self.apply(xx, sx)?.matmul(&weight.t()?)
     }
 }
 
