@@ -156,7 +156,7 @@ fn pack_rows(x: &[f32], rows: usize, k: usize) -> Vec<f32> {
 /// `sums[j] = Σ_k panel[k·16 + j] · x[k]` for one panel.
 fn panel_dot(panel: &[f32], x: &[f32], sums: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if crate::kernels::has_avx2_fma() {
         // SAFETY: the CPU features were detected.
         unsafe { avx2::panel_dot(panel, x, sums) };
         return;
@@ -175,7 +175,7 @@ pub fn tile_product(
 ) {
     assert!(a.len() >= len * TILE_ROWS && b.len() >= len * PANEL);
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if crate::kernels::has_avx2_fma() {
         // SAFETY: the CPU features were detected; the slice lengths were checked above.
         unsafe { avx2::tile_product(len, a, b, tile, accumulate) };
         return;
@@ -189,7 +189,7 @@ pub fn tile_product(
 pub fn fma_peak_gflops(steps: usize) -> f64 {
     let start = std::time::Instant::now();
     #[cfg(target_arch = "x86_64")]
-    let lanes = if has_avx2_fma() {
+    let lanes = if crate::kernels::has_avx2_fma() {
         // SAFETY: the CPU features were detected.
         unsafe { avx2::fma_loop(steps) }
     } else {
@@ -200,22 +200,6 @@ pub fn fma_peak_gflops(steps: usize) -> f64 {
     let seconds = start.elapsed().as_secs_f64().max(1e-9);
     std::hint::black_box(lanes);
     (steps * TILE_ROWS * PANEL * 2) as f64 / seconds / 1e9
-}
-
-/// Whether the AVX2 + FMA kernels can run here (checked once).
-fn has_avx2_fma() -> bool {
-    static FEATURES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FEATURES.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
 }
 
 /// The kernels in plain Rust, for every CPU (and as the tests' second opinion).

@@ -195,21 +195,16 @@ pub(crate) fn matmul(
     out
 }
 
-/// Whether the AVX2 kernels can run here.
+/// Whether the AVX2 kernels can run here: AVX2 and FMA, and F16C for the blocks' f16 scales.
 fn has_avx2() -> bool {
-    static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AVX2.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("fma")
-                && is_x86_feature_detected!("f16c")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::kernels::has_avx2_fma() && is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Dot product of one weight row (whole blocks) with quantized activations.
