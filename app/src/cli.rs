@@ -6,6 +6,7 @@ pub mod engine_cmds;
 pub mod library_cmds;
 mod progress_line;
 pub mod qa_cmds;
+mod retrieval_bench_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
 };
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TokenStream as _;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Memory budget of the index writer (tantivy needs at least 15 MB per thread).
@@ -309,6 +310,108 @@ impl ChunkIndex {
         Ok(hits)
     }
 
+    /// The index's own analysis of `text` (the `en_stem` analyzer: lowercased, stemmed English
+    /// words) with each word's byte range, so passages are scored on the same terms the index
+    /// searches.
+    pub fn analyzer(&self) -> Result<TermAnalyzer> {
+        let analyzer = self
+            .index
+            .tokenizer_for_field(self.fields.text)
+            .map_err(|e| index_error(&self.dir, e))?;
+        Ok(TermAnalyzer(analyzer))
+    }
+
+    /// Chunks in the index (all documents), and how many hold each of `stems` (already analyzed
+    /// terms, see [`ChunkIndex::analyzer`]). Chunks deleted but not yet merged away still count:
+    /// the figures are for weighting terms, not for listing.
+    pub fn term_chunk_counts(&self, stems: &[String]) -> Result<(u64, Vec<u64>)> {
+        self.reload()?;
+        let searcher = self.reader.searcher();
+        let mut counts = Vec::with_capacity(stems.len());
+        for stem in stems {
+            let term = Term::from_field_text(self.fields.text, stem);
+            counts.push(
+                searcher
+                    .doc_freq(&term)
+                    .map_err(|e| index_error(&self.dir, e))?,
+            );
+        }
+        Ok((searcher.num_docs(), counts))
+    }
+
+    /// How many chunks of `document_id` hold each of `stems` (analyzed terms).
+    pub fn term_chunk_counts_in(&self, document_id: &str, stems: &[String]) -> Result<Vec<u64>> {
+        let searcher = self.reader.searcher();
+        let mut counts = Vec::with_capacity(stems.len());
+        for stem in stems {
+            let query = BooleanQuery::new(vec![
+                (Occur::Must, self.term_query(stem, IndexRecordOption::Basic)),
+                (Occur::Must, self.document_query(document_id)),
+            ]);
+            counts.push(
+                searcher
+                    .search(&query, &Count)
+                    .map_err(|e| index_error(&self.dir, e))? as u64,
+            );
+        }
+        Ok(counts)
+    }
+
+    /// The best chunks of `document_id` for analyzed terms with their weights (BM25 of each
+    /// term multiplied by its weight; a chunk needs one of the terms), best first, with scores.
+    pub fn search_weighted_in(
+        &self,
+        document_id: &str,
+        weighted_stems: &[(String, f32)],
+        limit: usize,
+    ) -> Result<Vec<(f32, IndexedChunk)>> {
+        let searcher = self.reader.searcher();
+        let any_term: Vec<(Occur, Box<dyn Query>)> = weighted_stems
+            .iter()
+            .filter(|(_, weight)| *weight > 0.0)
+            .map(|(stem, weight)| {
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                    self.term_query(stem, IndexRecordOption::WithFreqs),
+                    *weight,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        if any_term.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(any_term)) as Box<dyn Query>,
+            ),
+            (Occur::Must, self.document_query(document_id)),
+        ]);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(|e| index_error(&self.dir, e))?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| index_error(&self.dir, e))?;
+            out.push((score, self.decode(&doc)));
+        }
+        Ok(out)
+    }
+
+    fn term_query(&self, stem: &str, option: IndexRecordOption) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.text, stem),
+            option,
+        ))
+    }
+
+    fn document_query(&self, document_id: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.document_id, document_id),
+            IndexRecordOption::Basic,
+        ))
+    }
+
     fn decode(&self, doc: &TantivyDocument) -> IndexedChunk {
         let f = self.fields;
         let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
@@ -322,6 +425,44 @@ impl ChunkIndex {
             byte_range: num(f.byte_start)..num(f.byte_end),
             pages: (num(f.page_start) as u32, num(f.page_end) as u32),
         }
+    }
+}
+
+/// The index's text analyzer (see [`ChunkIndex::analyzer`]).
+#[derive(Clone)]
+pub struct TermAnalyzer(tantivy::tokenizer::TextAnalyzer);
+
+impl TermAnalyzer {
+    /// Each indexed word of `text`: its byte range and its analyzed form.
+    pub fn terms(&mut self, text: &str, out: &mut Vec<(Range<usize>, String)>) {
+        out.clear();
+        let mut stream = self.0.token_stream(text);
+        while stream.advance() {
+            let token = stream.token();
+            out.push((token.offset_from..token.offset_to, token.text.clone()));
+        }
+    }
+
+    /// The analyzed forms of `words` (a word the analyzer drops, e.g. an over-long one, is left
+    /// out; one word may give several terms).
+    pub fn analyze_words(&mut self, words: &[String]) -> Vec<String> {
+        let mut stems = Vec::new();
+        let mut found = Vec::new();
+        for w in words {
+            self.terms(w, &mut found);
+            for (_, stem) in found.drain(..) {
+                if !stems.contains(&stem) {
+                    stems.push(stem);
+                }
+            }
+        }
+        stems
+    }
+}
+
+impl std::fmt::Debug for TermAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TermAnalyzer(en_stem)")
     }
 }
 

@@ -131,6 +131,11 @@ impl Library {
         self.index.chunk_indices(id)
     }
 
+    /// The chunk index itself (term statistics for ranking passages).
+    pub(crate) fn chunk_index(&self) -> &ChunkIndex {
+        &self.index
+    }
+
     pub(crate) fn files(&self, id: &str) -> DocumentFiles {
         DocumentFiles::new(&self.documents_dir(), id)
     }

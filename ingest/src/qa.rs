@@ -50,11 +50,15 @@ pub mod export;
 pub mod fork;
 pub mod headings;
 pub mod notes;
+pub mod passage_search;
 pub mod prompt;
 pub mod provenance;
+pub mod rank;
+pub mod retrieval_bench;
 pub mod retrieve;
 pub mod sections;
 pub mod select;
+pub mod sentences;
 pub mod summarize;
 
 pub use ask::{ask, ask_each, AskEvent, AskOptions, DocumentAnswer, DocumentAnswerOutcome};

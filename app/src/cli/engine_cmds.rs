@@ -64,6 +64,19 @@ pub struct BenchArgs {
     /// With --ask: answer length in tokens.
     #[arg(long, default_value_t = 8)]
     pub answer_tokens: usize,
+    /// Measure retrieval instead: ask every question of this file (JSON lines: id, doc,
+    /// question, keywords, ...) the way `ask` picks passages, and report recall@1, recall@3,
+    /// MRR and the right-document rate. Documents not yet in the library (--library, default a
+    /// folder in the system temp folder) are ingested first with the chosen model.
+    #[arg(long, value_name = "QUESTIONS.jsonl", conflicts_with_all = ["shape", "quant", "ask"])]
+    pub retrieval: Option<PathBuf>,
+    /// With --retrieval: the folder the questions' documents are in [default: `docs/` beside
+    /// the question file].
+    #[arg(long, value_name = "DIR", requires = "retrieval")]
+    pub docs: Option<PathBuf>,
+    /// With --retrieval: chunk size for documents ingested now, in tokens.
+    #[arg(long, value_name = "N", default_value_t = 512, requires = "retrieval")]
+    pub chunk_tokens: usize,
 }
 
 /// `rwkv-reader eval`: run tokens through the model and write `logits_last` and the final state.
@@ -105,6 +118,9 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     engine::bench::configure_threads(args.threads)?;
     if args.ask {
         return super::ask_bench_cmd::bench_ask(ctx, &args);
+    }
+    if let Some(questions) = &args.retrieval {
+        return super::retrieval_bench_cmd::bench_retrieval(ctx, &args, questions);
     }
     let started = Instant::now();
     let model = match args

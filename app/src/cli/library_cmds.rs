@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use ingest::qa::provenance::{marked_snippet, page_label};
+use ingest::qa::provenance::{marked_snippet, page_label, SupportingSentence};
 use ingest::{IngestOptions, Library, OutcomeStatus, Summary};
 
 use super::progress_line::ProgressLine;
@@ -184,14 +184,45 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         ),
         None => None,
     };
-    let hits = library
+    let mut hits = library
         .search(&args.query, args.limit, only.as_deref())
         .context("searching")?;
+    // Plain words are all required; a natural question rarely has every one of them in one
+    // passage, so it is asked again with any of its words.
+    let mut relaxed_note = None;
+    if hits.is_empty() {
+        if let Some(any) = ingest::qa::retrieve::any_word_query(&args.query) {
+            hits = library
+                .search(&any, args.limit, only.as_deref())
+                .context("searching")?;
+            if !hits.is_empty() {
+                relaxed_note = Some(format!(
+                    "No passage has every word of {:?}; ranked by any of its words instead ({any}).",
+                    args.query
+                ));
+            }
+        }
+    }
+    let supporting = supporting_sentences(&library, &hits, &args.query)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &hits)?;
+        if let Some(note) = &relaxed_note {
+            eprintln!("{note}");
+        }
+        let with_support: Vec<HitWithSupport> = hits
+            .iter()
+            .zip(&supporting)
+            .map(|(hit, s)| HitWithSupport {
+                hit,
+                supporting_sentence: s.as_ref(),
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &with_support)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(note) = &relaxed_note {
+        writeln!(out, "{}", inert(note))?;
     }
     if hits.is_empty() {
         writeln!(out, "No hits for {:?}.", args.query)?;
@@ -209,8 +240,44 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         if let Some(snippet) = &hit.snippet {
             writeln!(out, "   {}", inert(&marked_snippet(snippet, open, close)))?;
         }
+        if let Some(sentence) = &supporting[i] {
+            writeln!(out, "   {open}“{}”{close}", inert(&sentence.text))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A search hit as `search --json` prints it: the hit and its supporting sentence.
+#[derive(serde::Serialize)]
+struct HitWithSupport<'a> {
+    #[serde(flatten)]
+    hit: &'a ingest::SearchHit,
+    supporting_sentence: Option<&'a SupportingSentence>,
+}
+
+/// Each hit's sentence that best matches the query's words (each document's text read once).
+fn supporting_sentences(
+    library: &Library,
+    hits: &[ingest::SearchHit],
+    query: &str,
+) -> Result<Vec<Option<SupportingSentence>>> {
+    let words = ingest::qa::retrieve::content_words(query);
+    let mut texts: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(hits.len());
+    for hit in hits {
+        if !texts.contains_key(hit.document_id.as_str()) {
+            let text = library
+                .document_text(&hit.document_id)
+                .with_context(|| format!("reading the text of {}", hit.title))?;
+            texts.insert(&hit.document_id, text);
+        }
+        let text = &texts[hit.document_id.as_str()];
+        out.push(
+            ingest::qa::passage_search::supporting_sentence(library, text, &hit.byte_range, &words)
+                .context("finding the supporting sentence")?,
+        );
+    }
+    Ok(out)
 }
 
 /// Runs `ask`.

@@ -210,11 +210,13 @@ fn print_citations(answer: &Answer) {
                 EvidenceRole::Read => "read",
                 EvidenceRole::AlsoMatched => "also",
             };
-            let snippet = e
-                .snippet
-                .as_ref()
-                .map(|s| format!(" — “{}”", inert(&marked_snippet(s, open, close))))
-                .unwrap_or_default();
+            // The supporting sentence, in bold, is what to check the answer against; a passage
+            // without one (a whole section) shows its snippet.
+            let snippet = match (&e.supporting_sentence, &e.snippet) {
+                (Some(s), _) => format!(" — {open}“{}”{close}", inert(&s.text)),
+                (None, Some(s)) => format!(" — “{}”", inert(&marked_snippet(s, open, close))),
+                (None, None) => String::new(),
+            };
             println!(
                 "  [{role}] {}, {}{snippet}",
                 inert(&e.title),

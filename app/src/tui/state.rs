@@ -227,6 +227,9 @@ pub struct Evidence {
     pub range: Range<usize>,
     /// A short excerpt with the query words.
     pub snippet: String,
+    /// The passage's sentence that best matches the question, drawn highlighted instead of
+    /// the snippet (empty when the passage has none).
+    pub supporting_sentence: String,
     /// Where reading restarted for this passage, in words ("checkpoint 3 at token 12,288; 1,530
     /// tokens re-read").
     pub provenance: String,

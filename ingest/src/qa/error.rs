@@ -45,6 +45,14 @@ pub enum QaError {
     /// The caller cancelled (flag or callback).
     #[error("cancelled")]
     Cancelled,
+    /// A retrieval benchmark's question file is malformed.
+    #[error("{}: {reason}", path.display())]
+    QuestionFile {
+        /// The question file.
+        path: std::path::PathBuf,
+        /// What is wrong, with the line number.
+        reason: String,
+    },
 }
 
 impl From<engine::EngineError> for QaError {

@@ -65,6 +65,19 @@ pub struct Evidence {
     pub score: f32,
     /// Excerpt with the matched words' byte ranges.
     pub snippet: Option<Snippet>,
+    /// The passage's sentence that best matches the question (what to check an answer
+    /// against); `None` for a passage not chosen by its words (a whole section).
+    #[serde(default)]
+    pub supporting_sentence: Option<SupportingSentence>,
+}
+
+/// The sentence of a passage that best matches the question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportingSentence {
+    /// Byte range in the document text.
+    pub byte_range: Range<u64>,
+    /// The sentence, white space runs turned into single spaces.
+    pub text: String,
 }
 
 impl Evidence {

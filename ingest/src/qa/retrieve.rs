@@ -58,6 +58,63 @@ pub fn query_for_question(question: &str) -> String {
     content_words(question).join(" OR ")
 }
 
+/// A `search` query with its plain words made optional, for when a natural question ("Who is
+/// the woman Holmes calls the woman?") matches nothing because plain words are all required:
+/// quoted phrases, `+word` and `-word` keep their meaning, the other words' content words (the
+/// question's stopwords left out) become "any of". `None` when there is nothing to relax: a
+/// single plain word, or a query using the index syntax itself (`AND`, `OR`, `NOT`, fields,
+/// parentheses, wildcards), which is taken as meant.
+pub fn any_word_query(query: &str) -> Option<String> {
+    let mut required = Vec::new();
+    let mut plain = Vec::new();
+    let mut rest = query.trim();
+    while !rest.is_empty() {
+        let (piece, after) =
+            if let Some(inner) = rest.strip_prefix('"').or_else(|| rest.strip_prefix("+\"")) {
+                // A quoted phrase (optionally with a leading +) up to the closing quote.
+                let close = inner.find('"').unwrap_or(inner.len());
+                let phrase = inner[..close].trim();
+                if !phrase.is_empty() {
+                    required.push(format!("+\"{phrase}\""));
+                }
+                ("", inner.get(close + 1..).unwrap_or(""))
+            } else {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            };
+        rest = after.trim_start();
+        if piece.is_empty() {
+            continue;
+        }
+        if matches!(piece, "AND" | "OR" | "NOT" | "&&" | "||")
+            || piece.contains([':', '(', ')', '*', '^', '~', '[', ']', '{', '}'])
+        {
+            return None;
+        }
+        if piece.len() > 1 && (piece.starts_with('+') || piece.starts_with('-')) {
+            required.push(piece.to_string());
+        } else {
+            plain.push(piece);
+        }
+    }
+    let words = content_words(&plain.join(" "));
+    if words.len() < 2 && !(words.len() == 1 && !required.is_empty()) {
+        return None;
+    }
+    let any = if words.is_empty() {
+        String::new()
+    } else {
+        format!("({})", words.join(" OR "))
+    };
+    Some(
+        required
+            .into_iter()
+            .chain((!any.is_empty()).then_some(any))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
 /// A crude English stem for highlighting our own snippets (the index stems properly).
 fn crude_stem(word: &str) -> String {
     let w = word.to_lowercase();
@@ -237,6 +294,7 @@ pub fn evidence_from_hit(
         pages,
         score: hit.score,
         snippet,
+        supporting_sentence: None,
     })
 }
 
@@ -297,6 +355,26 @@ mod tests {
         assert_eq!(
             query_for_question("count: (II) AND \"fraud\"*"),
             "count OR ii OR fraud"
+        );
+    }
+
+    #[test]
+    fn natural_questions_relax_to_any_word_but_phrases_and_plus_words_stay_required() {
+        assert_eq!(
+            any_word_query("Who is the woman Holmes always calls the woman?").as_deref(),
+            Some("(woman OR holmes OR always OR calls)")
+        );
+        assert_eq!(
+            any_word_query("\"liability cap\" +lease tenant storage -draft").as_deref(),
+            Some("+\"liability cap\" +lease -draft (tenant OR storage)")
+        );
+        // Nothing to relax, or the index syntax used on purpose.
+        assert_eq!(any_word_query("lighthouse"), None);
+        assert_eq!(any_word_query("keeper AND light"), None);
+        assert_eq!(any_word_query("title:keeper light"), None);
+        assert_eq!(
+            any_word_query("+keeper light").as_deref(),
+            Some("+keeper (light)")
         );
     }
 

@@ -193,6 +193,7 @@ pub(crate) fn section_as_passage(
         pages: doc.pages_of(&(start..end)),
         score: 0.0,
         snippet: Some(own_snippet(&doc.text[s..e], s as u64, terms)),
+        supporting_sentence: None,
     }))
 }
 

@@ -155,7 +155,14 @@ fn draw_evidence(frame: &mut Frame, area: Rect, entry: &QaEntry, selected: usize
                     format!("{} ", inert_line(&ev.doc_name)),
                     Style::new().fg(Color::Gray),
                 ),
-                Span::raw(inert_line(&ev.snippet)),
+                if ev.supporting_sentence.is_empty() {
+                    Span::raw(inert_line(&ev.snippet))
+                } else {
+                    Span::styled(
+                        inert_line(&ev.supporting_sentence),
+                        Style::new().fg(Color::Yellow).bold(),
+                    )
+                },
             ]))
         })
         .collect();

@@ -129,6 +129,7 @@ fn evidence() -> Vec<Evidence> {
             pages: (2, 2),
             range: storm..storm + 60,
             snippet: "On the third night the storm broke the glass".into(),
+            supporting_sentence: String::new(),
             provenance: "checkpoint 1 at token 4,096 · 212 tokens re-read".into(),
         },
         Evidence {
@@ -137,6 +138,7 @@ fn evidence() -> Vec<Evidence> {
             pages: (3, 3),
             range: letter..letter + 40,
             snippet: "A letter came from the court in the spring".into(),
+            supporting_sentence: String::new(),
             provenance: "checkpoint 2 at token 8,192 · 97 tokens re-read".into(),
         },
     ]

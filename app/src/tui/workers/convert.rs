@@ -126,6 +126,11 @@ pub fn evidence(e: &qa::Evidence) -> Evidence {
             .as_ref()
             .map(|s| s.text.clone())
             .unwrap_or_default(),
+        supporting_sentence: e
+            .supporting_sentence
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default(),
         provenance: format!("{role} · score {:.1}", e.score),
     }
 }

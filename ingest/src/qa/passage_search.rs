@@ -1,0 +1,280 @@
+//! Finding the passages for a question, in two stages.
+//!
+//! 1. **Candidates** from the chunk index: the question's words as an OR query over the whole
+//!    scope name the documents worth a look (the best [`CANDIDATE_DOCUMENTS`]); in each, a
+//!    second query weights every term by how rare it is *in that document* and names the chunks
+//!    worth a look; those chunks and their neighbours (an answer often sits just after the
+//!    words that find it) are the regions scored.
+//! 2. **Ranking** ([`super::rank`]): every window of a few sentences in those regions is
+//!    scored; the best windows, across documents, become the evidence passages, each a passage
+//!    of whole sentences around its window, with its best sentence as the supporting sentence.
+//!
+//! Only text the model may use is considered: up to the as-of page, up to what has been read,
+//! inside the section asked about.
+
+use super::ask::AskOptions;
+use super::error::QaError;
+use super::fork::floor_boundary;
+use super::provenance::{Evidence, EvidenceRole, SupportingSentence};
+use super::rank::{idf, passage_around, score_region, DocumentTerm, ScoredRegion, Window};
+use super::retrieve::own_snippet;
+use super::select::{DocumentCache, Scope};
+use super::QaContext;
+use std::ops::Range;
+
+/// Chunks asked of the whole scope to find the candidate documents.
+const SCOPE_HITS: usize = 40;
+/// Documents whose text is scored.
+pub const CANDIDATE_DOCUMENTS: usize = 4;
+/// Chunks asked of each candidate document with its own term weights.
+const DOCUMENT_HITS: usize = 8;
+/// Chunks on each side of a candidate chunk that are scored with it.
+const NEIGHBOUR_CHUNKS: u32 = 1;
+
+/// One candidate document's scored regions.
+struct Candidate {
+    id: String,
+    regions: Vec<ScoredRegion>,
+}
+
+/// The visible passages for `terms` in `scope`, best first (at most `opts.passages`); the first
+/// has role `Read`.
+pub(crate) fn find_passages(
+    ctx: &QaContext<'_>,
+    terms: &[String],
+    scope: &Scope,
+    opts: &AskOptions,
+    docs: &mut DocumentCache,
+) -> Result<Vec<Evidence>, QaError> {
+    let index = ctx.library.chunk_index();
+    let mut analyzer = index.analyzer()?;
+    let stems = analyzer.analyze_words(terms);
+    if stems.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (total_chunks, library_counts) = index.term_chunk_counts(&stems)?;
+    let library_idf: Vec<f32> = library_counts
+        .iter()
+        .map(|&n| idf(total_chunks, n))
+        .collect();
+    // The words, not the stems: the query parser stems them itself.
+    let query = terms.join(" OR ");
+    let hits = index.search(&query, SCOPE_HITS, scope.filter.as_deref(), &|_| None)?;
+    let mut document_ids: Vec<&str> = Vec::new();
+    for hit in &hits {
+        let id = hit.chunk.document_id.as_str();
+        if !document_ids.contains(&id) && document_ids.len() < CANDIDATE_DOCUMENTS {
+            document_ids.push(id);
+        }
+    }
+
+    let mut candidates = Vec::new();
+    for id in document_ids {
+        // A document being re-ingested right now may not load; the others still answer.
+        let Ok((doc, visible)) = docs.get(ctx, id, opts.as_of_page) else {
+            continue;
+        };
+        let Ok(visible) = visible.visible else {
+            continue;
+        };
+        let mut limit = 0..visible.end_byte.min(doc.text.len() as u64);
+        if let Some(within) = &opts.within_bytes {
+            limit = limit.start.max(within.start)..limit.end.min(within.end);
+        }
+        if limit.start >= limit.end {
+            continue;
+        }
+        let chunks_in_document = doc.chunks.len() as u64;
+        let counts = index.term_chunk_counts_in(id, &stems)?;
+        let doc_terms: Vec<DocumentTerm> = stems
+            .iter()
+            .zip(&library_idf)
+            .zip(&counts)
+            .map(|((stem, &w), &n)| DocumentTerm::new(stem.clone(), w, chunks_in_document, n))
+            .collect();
+        let document_score: f32 = doc_terms.iter().map(|t| t.document_weight).sum();
+        let weighted: Vec<(String, f32)> = doc_terms
+            .iter()
+            .zip(&library_idf)
+            .map(|(t, &w)| {
+                (
+                    t.stem.clone(),
+                    if w > 0.0 { t.passage_weight / w } else { 0.0 },
+                )
+            })
+            .collect();
+        let mut chunk_ids: Vec<u32> = hits
+            .iter()
+            .filter(|h| h.chunk.document_id == id)
+            .map(|h| h.chunk.chunk_index)
+            .collect();
+        for (_, chunk) in index.search_weighted_in(id, &weighted, DOCUMENT_HITS)? {
+            chunk_ids.push(chunk.chunk_index);
+        }
+        let regions = regions_of(&chunk_ids, doc, &limit)
+            .into_iter()
+            .map(|r| {
+                let text = &doc.text[r.start as usize..r.end as usize];
+                score_region(text, r.start, &doc_terms, document_score, &mut analyzer)
+            })
+            .collect();
+        candidates.push(Candidate {
+            id: id.to_string(),
+            regions,
+        });
+    }
+    choose(ctx, candidates, terms, opts.passages.max(1), docs)
+}
+
+/// Byte ranges (inside `limit`, on char boundaries) of the runs of chunks made of `chunk_ids`
+/// and their neighbours.
+fn regions_of(
+    chunk_ids: &[u32],
+    doc: &super::fork::LoadedDocument,
+    limit: &Range<u64>,
+) -> Vec<Range<u64>> {
+    let last = doc.chunks.len().saturating_sub(1) as u32;
+    let mut wanted: Vec<u32> = chunk_ids
+        .iter()
+        .flat_map(|&c| {
+            c.saturating_sub(NEIGHBOUR_CHUNKS)..=c.saturating_add(NEIGHBOUR_CHUNKS).min(last)
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut regions: Vec<Range<u64>> = Vec::new();
+    for c in wanted {
+        let Some(chunk) = doc.chunks.get(c as usize) else {
+            continue;
+        };
+        let start = chunk.byte_start.max(limit.start);
+        let end = chunk.byte_end.min(limit.end);
+        if start >= end {
+            continue;
+        }
+        match regions.last_mut() {
+            Some(r) if r.end >= start => r.end = r.end.max(end),
+            _ => regions.push(start..end),
+        }
+    }
+    regions
+        .into_iter()
+        .map(|r| {
+            floor_boundary(&doc.text, r.start as usize) as u64
+                ..floor_boundary(&doc.text, r.end as usize) as u64
+        })
+        .filter(|r| r.start < r.end)
+        .collect()
+}
+
+/// The best windows across all candidates, as non-overlapping passages, best first.
+fn choose(
+    ctx: &QaContext<'_>,
+    candidates: Vec<Candidate>,
+    terms: &[String],
+    wanted: usize,
+    docs: &mut DocumentCache,
+) -> Result<Vec<Evidence>, QaError> {
+    let mut ranked: Vec<(usize, usize, Window)> = Vec::new();
+    for (c, candidate) in candidates.iter().enumerate() {
+        for (r, region) in candidate.regions.iter().enumerate() {
+            ranked.extend(region.windows.iter().map(|w| (c, r, *w)));
+        }
+    }
+    // Best first; equal scores: earlier in the document first.
+    ranked.sort_by(|a, b| {
+        b.2.score
+            .total_cmp(&a.2.score)
+            .then(a.0.cmp(&b.0))
+            .then(a.1.cmp(&b.1))
+            .then(a.2.first.cmp(&b.2.first))
+    });
+    let mut taken: Vec<Vec<Range<u64>>> = vec![Vec::new(); candidates.len()];
+    let mut evidence = Vec::new();
+    for (c, r, window) in ranked {
+        if evidence.len() == wanted {
+            break;
+        }
+        let region = &candidates[c].regions[r];
+        let sentence = |i: usize| {
+            region.start + region.sentences[i].start as u64
+                ..region.start + region.sentences[i].end as u64
+        };
+        let window_range = sentence(window.first).start..sentence(window.end - 1).end;
+        if taken[c]
+            .iter()
+            .any(|t| t.start < window_range.end && window_range.start < t.end)
+        {
+            continue;
+        }
+        let range = passage_around(region, &window, &taken[c]);
+        taken[c].push(range.clone());
+        let (doc, _) = docs.get(ctx, &candidates[c].id, None)?;
+        let support = sentence(window.best_sentence);
+        let support_text = &doc.text[support.start as usize..support.end as usize];
+        evidence.push(Evidence {
+            role: if evidence.is_empty() {
+                EvidenceRole::Read
+            } else {
+                EvidenceRole::AlsoMatched
+            },
+            document_id: doc.record.id.clone(),
+            title: doc.record.title.clone(),
+            chunk_index: doc.chunks.partition_point(|ch| ch.byte_end <= range.start) as u32,
+            pages: doc.pages_of(&range),
+            byte_range: range,
+            score: window.score,
+            snippet: Some(own_snippet(support_text, support.start, terms)),
+            supporting_sentence: Some(SupportingSentence {
+                text: support_text
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                byte_range: support,
+            }),
+        });
+    }
+    Ok(evidence)
+}
+
+/// The sentence of `range` (a byte range of `text`, a document's text in `library`) that best
+/// matches `words`, each word weighted by its IDF over the library's chunks: what a search hit
+/// shows as its supporting sentence. `None` when no word occurs in the range.
+pub fn supporting_sentence(
+    library: &crate::Library,
+    text: &str,
+    range: &Range<u64>,
+    words: &[String],
+) -> Result<Option<SupportingSentence>, QaError> {
+    let index = library.chunk_index();
+    let mut analyzer = index.analyzer()?;
+    let stems = analyzer.analyze_words(words);
+    if stems.is_empty() {
+        return Ok(None);
+    }
+    let (total_chunks, counts) = index.term_chunk_counts(&stems)?;
+    let terms: Vec<DocumentTerm> = stems
+        .into_iter()
+        .zip(counts)
+        .map(|(stem, n)| DocumentTerm {
+            stem,
+            passage_weight: idf(total_chunks, n),
+            document_weight: 0.0,
+        })
+        .collect();
+    let start = floor_boundary(text, range.start as usize);
+    let end = floor_boundary(text, range.end as usize).max(start);
+    let region = score_region(&text[start..end], start as u64, &terms, 0.0, &mut analyzer);
+    let best = region
+        .windows
+        .iter()
+        .max_by(|a, b| a.score.total_cmp(&b.score).then(b.first.cmp(&a.first)));
+    Ok(best.map(|w| {
+        let s = &region.sentences[w.best_sentence];
+        let sentence = &text[start + s.start..start + s.end];
+        SupportingSentence {
+            byte_range: (start + s.start) as u64..(start + s.end) as u64,
+            text: sentence.split_whitespace().collect::<Vec<_>>().join(" "),
+        }
+    }))
+}

@@ -1,0 +1,223 @@
+//! Scoring the text near a question's words: sentence windows, not chunks.
+//!
+//! Each window of up to [`WINDOW_SENTENCES`] consecutive sentences is scored by the question's
+//! terms it holds, each term counted with BM25's saturation (a word said five times is worth
+//! little more than said twice) and weighted for *this document*: a term's library-wide IDF is
+//! split into a share that says *where in the document* (how rare the term is among the
+//! document's own chunks) and a share that says *which document* (the term occurs in it at
+//! all). A party's name in every caption, a running header, a novel's hero named on every page:
+//! such terms pick the document but no longer pick the passage. The best sentence of a window
+//! adds a bonus (words of the question standing together), and is the passage's supporting
+//! sentence.
+//!
+//! What the model reads is then a passage of about [`PASSAGE_TARGET_BYTES`] centred on the best
+//! window, made of whole sentences, wherever the model's 512-token chunks happen to end, so the
+//! choice does not depend on the tokenizer's chunk size.
+
+use crate::index::TermAnalyzer;
+use std::ops::Range;
+
+/// Sentences in a scored window.
+pub const WINDOW_SENTENCES: usize = 3;
+/// Longest window, in bytes (a window of long sentences is cut to fewer of them).
+pub const WINDOW_MAX_BYTES: usize = 600;
+/// Size of the passage built around the best window, in bytes (about 200 words: a few
+/// paragraphs, short enough that the words found are the passage's subject).
+pub const PASSAGE_TARGET_BYTES: usize = 1_000;
+/// BM25's term-frequency saturation.
+const SATURATION_K: f32 = 1.2;
+/// Weight of the best single sentence of a window, added to the window's score.
+const SENTENCE_BONUS: f32 = 0.5;
+
+/// BM25's IDF of a term held by `with_term` of `total` chunks.
+pub fn idf(total: u64, with_term: u64) -> f32 {
+    let (n, df) = (total as f32, with_term.min(total) as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// How much a term tells *where* in a document the answer is, from 0 (in every chunk of it) to
+/// nearly 1 (in one chunk of a long document): its IDF among the document's own chunks over
+/// the IDF a term in no chunk would have.
+pub fn where_share(chunks_in_document: u64, chunks_with_term: u64) -> f32 {
+    let most = idf(chunks_in_document, 0);
+    if most <= 0.0 {
+        return 0.0;
+    }
+    (idf(chunks_in_document, chunks_with_term) / most).clamp(0.0, 1.0)
+}
+
+/// A question term with its weights for one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentTerm {
+    /// The analyzed (stemmed) term.
+    pub stem: String,
+    /// Weight of each occurrence in a window: library IDF × where-share.
+    pub passage_weight: f32,
+    /// Added to every window of the document when the term occurs in it: library IDF ×
+    /// (1 − where-share).
+    pub document_weight: f32,
+}
+
+impl DocumentTerm {
+    /// The weights of a term with library IDF `library_idf`, held by `chunks_with_term` of the
+    /// document's `chunks_in_document` chunks.
+    pub fn new(
+        stem: String,
+        library_idf: f32,
+        chunks_in_document: u64,
+        chunks_with_term: u64,
+    ) -> DocumentTerm {
+        let share = where_share(chunks_in_document, chunks_with_term);
+        DocumentTerm {
+            stem,
+            passage_weight: library_idf * share,
+            document_weight: if chunks_with_term > 0 {
+                library_idf * (1.0 - share)
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A stretch of a document's text whose windows were scored.
+#[derive(Debug, Clone)]
+pub struct ScoredRegion {
+    /// Byte offset of the region in the document text.
+    pub start: u64,
+    /// The region's sentences (byte ranges relative to the region).
+    pub sentences: Vec<Range<usize>>,
+    /// Windows holding at least one term, any order.
+    pub windows: Vec<Window>,
+}
+
+/// A scored window of sentences.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// First sentence (index into the region's sentences).
+    pub first: usize,
+    /// One past the last sentence.
+    pub end: usize,
+    /// The best-matching sentence in the window.
+    pub best_sentence: usize,
+    /// Score (higher is better).
+    pub score: f32,
+}
+
+/// Scores every window of `text` (a region of a document starting at byte `start`) for
+/// `terms`; `document_score` (the sum of the document weights of the terms the document holds)
+/// is added to each.
+pub fn score_region(
+    text: &str,
+    start: u64,
+    terms: &[DocumentTerm],
+    document_score: f32,
+    analyzer: &mut TermAnalyzer,
+) -> ScoredRegion {
+    let sentences = super::sentences::sentence_ranges(text);
+    let mut tokens = Vec::new();
+    analyzer.terms(text, &mut tokens);
+    // Occurrences of each term in each sentence.
+    let mut counts = vec![0u16; sentences.len() * terms.len()];
+    let mut sentence = 0usize;
+    for (range, stem) in &tokens {
+        while sentence < sentences.len() && sentences[sentence].end <= range.start {
+            sentence += 1;
+        }
+        if sentence == sentences.len() {
+            break;
+        }
+        if let Some(t) = terms.iter().position(|t| &t.stem == stem) {
+            let slot = &mut counts[sentence * terms.len() + t];
+            *slot = slot.saturating_add(1);
+        }
+    }
+    let count = |s: usize, t: usize| counts[s * terms.len() + t];
+    let sentence_score = |s: usize| -> f32 {
+        (0..terms.len())
+            .filter(|&t| count(s, t) > 0)
+            .map(|t| terms[t].passage_weight)
+            .sum()
+    };
+    let mut windows = Vec::new();
+    for first in 0..sentences.len() {
+        let mut end = first + 1;
+        while end < sentences.len()
+            && end - first < WINDOW_SENTENCES
+            && sentences[end].end - sentences[first].start <= WINDOW_MAX_BYTES
+        {
+            end += 1;
+        }
+        let mut score = 0.0;
+        for (t, term) in terms.iter().enumerate() {
+            let tf: f32 = (first..end).map(|s| f32::from(count(s, t))).sum();
+            if tf > 0.0 {
+                score += term.passage_weight * tf * (SATURATION_K + 1.0) / (tf + SATURATION_K);
+            }
+        }
+        if score <= 0.0 {
+            continue;
+        }
+        let (best_sentence, best) = (first..end)
+            .map(|s| (s, sentence_score(s)))
+            .fold((first, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        windows.push(Window {
+            first,
+            end,
+            best_sentence,
+            score: score + SENTENCE_BONUS * best + document_score,
+        });
+    }
+    ScoredRegion {
+        start,
+        sentences,
+        windows,
+    }
+}
+
+/// The passage around `window`: whole sentences of the region, about
+/// [`PASSAGE_TARGET_BYTES`], a third before the window and the rest after it, never reaching
+/// into `taken` (byte ranges of the document already chosen). Byte range in the document.
+pub fn passage_around(region: &ScoredRegion, window: &Window, taken: &[Range<u64>]) -> Range<u64> {
+    let s = &region.sentences;
+    let at = |i: usize| region.start + s[i].start as u64..region.start + s[i].end as u64;
+    let free = |i: usize| {
+        let r = at(i);
+        !taken.iter().any(|t| t.start < r.end && r.start < t.end)
+    };
+    let (mut first, mut end) = (window.first, window.end);
+    let size = |first: usize, end: usize| s[end - 1].end - s[first].start;
+    // Before the window: up to a third of what is left to fill.
+    let before_budget = PASSAGE_TARGET_BYTES.saturating_sub(size(first, end)) / 3;
+    while first > 0
+        && free(first - 1)
+        && s[window.first].start - s[first - 1].start <= before_budget
+    {
+        first -= 1;
+    }
+    while end < s.len() && free(end) && size(first, end) < PASSAGE_TARGET_BYTES {
+        end += 1;
+    }
+    // Still short (the window sits at the end of the region): fill from before.
+    while first > 0 && free(first - 1) && size(first, end) < PASSAGE_TARGET_BYTES {
+        first -= 1;
+    }
+    region.start + s[first].start as u64..region.start + s[end - 1].end as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_in_every_chunk_of_a_document_say_which_document_not_where() {
+        assert!(where_share(100, 100) < 0.01);
+        assert!(where_share(100, 1) > 0.75);
+        assert!(where_share(100, 10) > where_share(100, 50));
+        let everywhere = DocumentTerm::new("thunder".into(), 5.0, 40, 40);
+        assert!(everywhere.passage_weight < 0.1);
+        assert!(everywhere.document_weight > 4.9);
+        let absent = DocumentTerm::new("novat".into(), 5.0, 40, 0);
+        assert_eq!(absent.document_weight, 0.0);
+    }
+}
