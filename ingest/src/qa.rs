@@ -43,6 +43,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod answer_kind;
 pub mod ask;
 pub mod bench;
 pub mod error;

@@ -188,16 +188,22 @@ fn tokens_reread_are_bounded_by_spacing_passage_and_prompt(fx: &Fixture) {
         "Who repaired the cupola of the beacon?",
     ] {
         let a = ask(&ctx, q, &ask_options(id), &mut |_| true).unwrap();
-        let passage = &chunks[a.evidence[0].chunk_index as usize];
         let p = &a.provenance;
-        // Tokens of the passage itself (the prompt's material ends with it).
-        let passage_tokens = u64::from(passage.token_count);
+        // Tokens of the passage itself (the prompt's material ends with it): a passage is cut
+        // from whole sentences, not chunks, so count the chunks it overlaps.
+        let range = &a.evidence[0].byte_range;
+        let passage_tokens: u64 = chunks
+            .iter()
+            .filter(|c| c.byte_start < range.end && range.start < c.byte_end)
+            .map(|c| u64::from(c.token_count))
+            .sum();
         assert!(
             p.reread_tokens <= spacing_tokens + passage_tokens,
             "{q}: re-read {} > spacing {spacing_tokens} + passage {passage_tokens}",
             p.reread_tokens
         );
         let ckpt = p.checkpoint.as_ref().expect("checkpoint");
+        let passage = &chunks[a.evidence[0].chunk_index as usize];
         assert!(passage.index - ckpt.chunks_read < CHECKPOINT_EVERY as u32);
         // The prompt is the question twice plus a few words of template.
         let question_tokens = tokenizer.encode(q).unwrap().len() as u64;

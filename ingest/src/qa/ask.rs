@@ -128,7 +128,7 @@ pub fn ask(
     let scope = scope_ids(ctx.library, opts)?;
     let terms = content_words(question);
     let mut docs = DocumentCache::default();
-    let mut found = find_evidence(ctx, &terms, &scope, opts, &mut docs)?;
+    let mut found = find_evidence(ctx, question, &terms, &scope, opts, &mut docs)?;
     let mut notices = Vec::new();
     if found.is_empty() && !opts.whole {
         if let Some(section) = section_as_passage(ctx, &scope, opts, &terms, &mut docs)? {

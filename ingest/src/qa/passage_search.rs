@@ -12,6 +12,7 @@
 //! Only text the model may use is considered: up to the as-of page, up to what has been read,
 //! inside the section asked about.
 
+use super::answer_kind::AnswerKind;
 use super::ask::AskOptions;
 use super::error::QaError;
 use super::fork::floor_boundary;
@@ -41,6 +42,7 @@ struct Candidate {
 /// has role `Read`.
 pub(crate) fn find_passages(
     ctx: &QaContext<'_>,
+    question: &str,
     terms: &[String],
     scope: &Scope,
     opts: &AskOptions,
@@ -52,6 +54,7 @@ pub(crate) fn find_passages(
     if stems.is_empty() {
         return Ok(Vec::new());
     }
+    let answer_kind = AnswerKind::of_question(question);
     let (total_chunks, library_counts) = index.term_chunk_counts(&stems)?;
     let library_idf: Vec<f32> = library_counts
         .iter()
@@ -115,7 +118,14 @@ pub(crate) fn find_passages(
             .into_iter()
             .map(|r| {
                 let text = &doc.text[r.start as usize..r.end as usize];
-                score_region(text, r.start, &doc_terms, document_score, &mut analyzer)
+                score_region(
+                    text,
+                    r.start,
+                    &doc_terms,
+                    document_score,
+                    answer_kind,
+                    &mut analyzer,
+                )
             })
             .collect();
         candidates.push(Candidate {
@@ -264,7 +274,14 @@ pub fn supporting_sentence(
         .collect();
     let start = floor_boundary(text, range.start as usize);
     let end = floor_boundary(text, range.end as usize).max(start);
-    let region = score_region(&text[start..end], start as u64, &terms, 0.0, &mut analyzer);
+    let region = score_region(
+        &text[start..end],
+        start as u64,
+        &terms,
+        0.0,
+        None,
+        &mut analyzer,
+    );
     let best = region
         .windows
         .iter()

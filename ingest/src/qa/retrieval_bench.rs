@@ -16,6 +16,7 @@ use super::retrieve::content_words;
 use super::select::{find_evidence, scope_ids, DocumentCache};
 use super::QaContext;
 use crate::pipeline::{run, IngestOptions};
+use crate::progress::OutcomeStatus;
 use crate::Library;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -84,9 +85,10 @@ pub fn retrieve_evidence(
     opts: &AskOptions,
 ) -> Result<Vec<Evidence>, QaError> {
     let scope = scope_ids(ctx.library, opts)?;
-    let terms = content_words(question.trim());
+    let question = question.trim();
+    let terms = content_words(question);
     let mut docs = DocumentCache::default();
-    find_evidence(ctx, &terms, &scope, opts, &mut docs)
+    find_evidence(ctx, question, &terms, &scope, opts, &mut docs)
 }
 
 /// What to run.
@@ -283,7 +285,8 @@ fn normalized(text: &str) -> String {
 }
 
 /// Ingests every document the questions name (unchanged ones are skipped); document ids by
-/// the questions' `doc` names. A document that cannot be ingested is an error.
+/// the questions' `doc` names. A document that cannot be ingested (or failed before and is
+/// unchanged) is an error: its questions would only measure the failure.
 fn ingest_documents(
     model: &engine::Model,
     tokenizer: &engine::Tokenizer,
@@ -320,7 +323,9 @@ fn ingest_documents(
     let mut ids = HashMap::new();
     for (name, path) in names.iter().zip(&paths) {
         let outcome = summary.files.iter().find(|f| &f.path == path);
-        match outcome.and_then(|o| o.document_id.clone()) {
+        let usable = outcome
+            .filter(|o| matches!(o.status, OutcomeStatus::Ingested | OutcomeStatus::Skipped));
+        match usable.and_then(|o| o.document_id.clone()) {
             Some(id) => {
                 ids.insert(name.to_string(), id);
             }

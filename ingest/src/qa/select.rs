@@ -5,7 +5,7 @@ use super::ask::AskOptions;
 use super::error::QaError;
 use super::fork::{floor_boundary, LoadedDocument};
 use super::provenance::{Evidence, EvidenceRole};
-use super::retrieve::{evidence_from_hit, own_snippet, visible_part, Visible};
+use super::retrieve::{own_snippet, visible_part, Visible};
 use super::QaContext;
 use std::collections::HashMap;
 
@@ -105,59 +105,17 @@ impl VisibleResult {
     }
 }
 
-/// Hits asked for when the first few (as many as evidence entries wanted) are all outside the
-/// visible text.
-const MORE_HITS: usize = 512;
-
-/// The visible passages for `terms`, best first: the first has role `Read`.
+/// The visible passages for `terms`, best first: the first has role `Read` (see
+/// [`super::passage_search`]).
 pub(crate) fn find_evidence(
     ctx: &QaContext<'_>,
+    question: &str,
     terms: &[String],
     scope: &Scope,
     opts: &AskOptions,
     docs: &mut DocumentCache,
 ) -> Result<Vec<Evidence>, QaError> {
-    let query = terms.join(" OR ");
-    if query.is_empty() {
-        return Ok(Vec::new());
-    }
-    let wanted = opts.passages.max(1);
-    // Few hits first: each costs a snippet and a record lookup.
-    for limit in [wanted, MORE_HITS] {
-        let hits = ctx.library.search(&query, limit, scope.filter.as_deref())?;
-        let mut evidence: Vec<Evidence> = Vec::new();
-        for hit in &hits {
-            // A document being re-ingested right now may not load; the others still answer.
-            let Ok((doc, visible)) = docs.get(ctx, &hit.document_id, opts.as_of_page) else {
-                continue;
-            };
-            let Ok(visible) = visible.visible else {
-                continue;
-            };
-            let role = if evidence.is_empty() {
-                EvidenceRole::Read
-            } else {
-                EvidenceRole::AlsoMatched
-            };
-            if let Some(e) = evidence_from_hit(
-                hit,
-                doc,
-                visible.end_byte,
-                opts.within_bytes.as_ref(),
-                terms,
-                role,
-            ) {
-                evidence.push(e);
-                if evidence.len() == wanted {
-                    break;
-                }
-            }
-        }
-        if !evidence.is_empty() || hits.len() < limit {
-            return Ok(evidence);
-        }
-    }
-    Ok(Vec::new())
+    super::passage_search::find_passages(ctx, question, terms, scope, opts, docs)
 }
 
 /// Asking about one section (`within_bytes`, one document) when no passage in it matches: the

@@ -1,0 +1,110 @@
+//! What kind of answer a question asks for, from its question words: "when" asks for a date,
+//! "how many", "how old", "how far" for a number. A window of text holding a word of that kind
+//! (a year, a month, "twenty-seven", "10,000") is likelier to hold the answer than one that only
+//! repeats the question's words, so such windows get a bonus when ranked.
+
+/// The kinds of answer recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// A date or time: a year, a month, a weekday, a clock time.
+    Date,
+    /// A quantity: digits or a number word.
+    Number,
+}
+
+#[rustfmt::skip]
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    "hundred", "thousand", "million", "billion", "dozen", "half", "score", "twice", "thrice",
+    "first", "second", "third", "fourth", "fifth",
+];
+
+#[rustfmt::skip]
+const DATE_WORDS: &[&str] = &[
+    "january", "february", "april", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "clock", "noon", "midnight", "yesterday", "tomorrow", "spring",
+    "summer", "autumn", "winter", "morning", "evening",
+];
+
+/// Question openings asking for a quantity (lowercased, as word sequences).
+#[rustfmt::skip]
+const NUMBER_CUES: &[&[&str]] = &[
+    &["how", "many"], &["how", "much"], &["how", "long"], &["how", "old"], &["how", "far"],
+    &["how", "big"], &["how", "large"], &["how", "often"], &["how", "high"], &["how", "tall"],
+    &["how", "wide"], &["how", "deep"], &["what", "age"], &["what", "amount"],
+    &["what", "percentage"], &["what", "number"], &["what", "sum"], &["what", "price"],
+];
+
+/// Question openings asking for a date or time.
+#[rustfmt::skip]
+const DATE_CUES: &[&[&str]] = &[
+    &["when"], &["what", "year"], &["which", "year"], &["what", "date"], &["what", "day"],
+    &["which", "day"], &["what", "time"], &["what", "month"], &["which", "month"],
+];
+
+impl AnswerKind {
+    /// The kind `question` asks for, if its words say.
+    pub fn of_question(question: &str) -> Option<AnswerKind> {
+        let words: Vec<String> = question
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let has = |cue: &[&str]| words.windows(cue.len()).any(|w| w == cue);
+        if DATE_CUES.iter().any(|c| has(c)) {
+            Some(AnswerKind::Date)
+        } else if NUMBER_CUES.iter().any(|c| has(c)) {
+            Some(AnswerKind::Number)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `word` (as written in the text) is of this kind.
+    pub fn matches(self, word: &str) -> bool {
+        let lower = word.to_lowercase();
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        match self {
+            AnswerKind::Number => digits > 0 || NUMBER_WORDS.contains(&lower.as_str()),
+            AnswerKind::Date => {
+                let year = digits == 4
+                    && word.len() == 4
+                    && matches!(word.as_bytes().first(), Some(b'1' | b'2'));
+                // "May" and "March" are months only capitalised (and even then not always).
+                year || DATE_WORDS.contains(&lower.as_str()) || matches!(word, "May" | "March")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_words_name_the_kind_of_answer() {
+        assert_eq!(
+            AnswerKind::of_question("How old is Charlotte Lucas?"),
+            Some(AnswerKind::Number)
+        );
+        assert_eq!(
+            AnswerKind::of_question("When was the case argued?"),
+            Some(AnswerKind::Date)
+        );
+        assert_eq!(
+            AnswerKind::of_question("In what year did he leave?"),
+            Some(AnswerKind::Date)
+        );
+        assert_eq!(AnswerKind::of_question("Who wrote the opinion?"), None);
+        assert!(AnswerKind::Number.matches("twenty"));
+        assert!(AnswerKind::Number.matches("10,000"));
+        assert!(!AnswerKind::Number.matches("woman"));
+        assert!(AnswerKind::Date.matches("1845"));
+        assert!(AnswerKind::Date.matches("November"));
+        assert!(!AnswerKind::Date.matches("12345"));
+    }
+}
