@@ -98,7 +98,10 @@ pub fn any_word_query(query: &str) -> Option<String> {
         }
     }
     let words = content_words(&plain.join(" "));
-    if words.len() < 2 && !(words.len() == 1 && !required.is_empty()) {
+    // One plain word alone is already "any of its words"; with required parts it can still be
+    // made optional.
+    let relaxable = words.len() >= 2 || (words.len() == 1 && !required.is_empty());
+    if !relaxable {
         return None;
     }
     let any = if words.is_empty() {
