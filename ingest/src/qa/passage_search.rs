@@ -13,14 +13,15 @@
 //! inside the section asked about.
 
 use super::answer_kind::AnswerKind;
-use super::ask::AskOptions;
 use super::error::QaError;
-use super::fork::floor_boundary;
 use super::provenance::{Evidence, EvidenceRole, SupportingSentence};
 use super::rank::{idf, passage_around, score_region, DocumentTerm, ScoredRegion, Window};
 use super::retrieve::own_snippet;
 use super::select::{DocumentCache, Scope};
+use super::sentences::floor_char as floor_boundary;
+use super::AskOptions;
 use super::QaContext;
+use crate::chunk::Chunk;
 use std::ops::Range;
 
 /// Chunks asked of the whole scope to find the candidate documents.
@@ -114,7 +115,7 @@ pub(crate) fn find_passages(
         for (_, chunk) in index.search_weighted_in(id, &weighted, DOCUMENT_HITS)? {
             chunk_ids.push(chunk.chunk_index);
         }
-        let regions = regions_of(&chunk_ids, doc, &limit)
+        let regions = regions_of(&chunk_ids, &doc.text, &doc.chunks, &limit)
             .into_iter()
             .map(|r| {
                 let text = &doc.text[r.start as usize..r.end as usize];
@@ -136,14 +137,15 @@ pub(crate) fn find_passages(
     choose(ctx, candidates, terms, opts.passages.max(1), docs)
 }
 
-/// Byte ranges (inside `limit`, on char boundaries) of the runs of chunks made of `chunk_ids`
-/// and their neighbours.
+/// Byte ranges of `text` (inside `limit`, on char boundaries) of the runs of `chunks` made of
+/// `chunk_ids` and their neighbours.
 fn regions_of(
     chunk_ids: &[u32],
-    doc: &super::fork::LoadedDocument,
+    text: &str,
+    chunks: &[Chunk],
     limit: &Range<u64>,
 ) -> Vec<Range<u64>> {
-    let last = doc.chunks.len().saturating_sub(1) as u32;
+    let last = chunks.len().saturating_sub(1) as u32;
     let mut wanted: Vec<u32> = chunk_ids
         .iter()
         .flat_map(|&c| {
@@ -154,7 +156,7 @@ fn regions_of(
     wanted.dedup();
     let mut regions: Vec<Range<u64>> = Vec::new();
     for c in wanted {
-        let Some(chunk) = doc.chunks.get(c as usize) else {
+        let Some(chunk) = chunks.get(c as usize) else {
             continue;
         };
         let start = chunk.byte_start.max(limit.start);
@@ -170,8 +172,8 @@ fn regions_of(
     regions
         .into_iter()
         .map(|r| {
-            floor_boundary(&doc.text, r.start as usize) as u64
-                ..floor_boundary(&doc.text, r.end as usize) as u64
+            floor_boundary(text, r.start as usize) as u64
+                ..floor_boundary(text, r.end as usize) as u64
         })
         .filter(|r| r.start < r.end)
         .collect()

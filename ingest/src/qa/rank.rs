@@ -249,4 +249,73 @@ mod tests {
         let absent = DocumentTerm::new("novat".into(), 5.0, 40, 0);
         assert_eq!(absent.document_weight, 0.0);
     }
+
+    fn analyzer() -> (tempfile::TempDir, TermAnalyzer) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = crate::index::ChunkIndex::open_or_create(dir.path()).unwrap();
+        let analyzer = index.analyzer().unwrap();
+        (dir, analyzer)
+    }
+
+    #[test]
+    fn the_window_with_the_rare_word_beats_the_caption_that_repeats_the_names() {
+        let (_dir, mut analyzer) = analyzer();
+        let caption = "FIRST MIDWEST BANK v. THUNDER ROAD. First Midwest Bank sued Thunder Road. ";
+        let filler = "The court heard the parties in the spring. ".repeat(20);
+        let answer = "A novation has four elements: a prior valid obligation, the agreement of                       all parties to the new contract, the extinguishment of the old contract,                       and the validity of the new one. ";
+        let text = format!("{caption}{filler}{answer}{filler}");
+        // The parties' names are in every chunk of the document; "novation" in one of 40.
+        let terms = vec![
+            DocumentTerm::new("thunder".into(), 4.0, 40, 40),
+            DocumentTerm::new("road".into(), 3.0, 40, 40),
+            DocumentTerm::new("novat".into(), 6.0, 40, 1),
+            DocumentTerm::new("element".into(), 3.0, 40, 4),
+        ];
+        let region = score_region(&text, 1_000, &terms, 1.0, None, &mut analyzer);
+        let best = region
+            .windows
+            .iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+            .unwrap();
+        let support = &region.sentences[best.best_sentence];
+        assert!(text[support.clone()].starts_with("A novation has four elements"));
+
+        // The passage is whole sentences around the window, about the target size, in
+        // document bytes (the region starts at byte 1,000).
+        let passage = passage_around(&region, best, &[]);
+        let at = 1_000 + text.find("A novation").unwrap() as u64;
+        assert!(passage.start < at && at < passage.end, "{passage:?}");
+        let len = (passage.end - passage.start) as usize;
+        assert!(
+            (PASSAGE_TARGET_BYTES - 200..=PASSAGE_TARGET_BYTES + 200).contains(&len),
+            "{len}"
+        );
+        // Centred: some text before the window as well as after it.
+        assert!(at - passage.start > 300, "{passage:?}");
+        // It never reaches into a passage already chosen.
+        let taken: Range<u64> = passage.start - 50..at - 1;
+        let second = passage_around(&region, best, std::slice::from_ref(&taken));
+        assert!(second.start >= taken.end, "{second:?}");
+    }
+
+    #[test]
+    fn a_date_question_prefers_the_window_with_a_date() {
+        let (_dir, mut analyzer) = analyzer();
+        let text = "The ship sailed from the harbor. Many gulls followed it out.                     Nobody on the quay spoke of it again.                     Much later the ship sailed from the harbor in March 1874. It never came back.";
+        let terms = vec![
+            DocumentTerm::new("ship".into(), 2.0, 10, 2),
+            DocumentTerm::new("sail".into(), 2.0, 10, 2),
+        ];
+        let mut best = |kind| {
+            let region = score_region(text, 0, &terms, 0.0, kind, &mut analyzer);
+            let w = *region
+                .windows
+                .iter()
+                .max_by(|a, b| a.score.total_cmp(&b.score).then(b.first.cmp(&a.first)))
+                .unwrap();
+            text[region.sentences[w.best_sentence].clone()].to_string()
+        };
+        assert_eq!(best(None), "The ship sailed from the harbor.");
+        assert!(best(Some(AnswerKind::Date)).contains("March 1874"));
+    }
 }

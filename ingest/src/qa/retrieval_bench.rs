@@ -9,12 +9,11 @@
 //! [`RANKED_PASSAGES`]), and whether the right document is among the first three. No answer is
 //! generated: generation does not change which passages are chosen.
 
-use super::ask::AskOptions;
 use super::error::QaError;
 use super::provenance::Evidence;
 use super::retrieve::content_words;
 use super::select::{find_evidence, scope_ids, DocumentCache};
-use super::QaContext;
+use super::{AskOptions, QaContext};
 use crate::pipeline::{run, IngestOptions};
 use crate::progress::OutcomeStatus;
 use crate::Library;
