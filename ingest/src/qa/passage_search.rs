@@ -90,11 +90,15 @@ pub(crate) fn find_passages(
         }
         let chunks_in_document = doc.chunks.len() as u64;
         let counts = index.term_chunk_counts_in(id, &stems)?;
+        // The shares are counted per 1,000 bytes, not per chunk (see `rank::where_share`).
+        let chunk_bytes = doc.text.len() as f32 / chunks_in_document.max(1) as f32;
         let doc_terms: Vec<DocumentTerm> = stems
             .iter()
             .zip(&library_idf)
             .zip(&counts)
-            .map(|((stem, &w), &n)| DocumentTerm::new(stem.clone(), w, chunks_in_document, n))
+            .map(|((stem, &w), &n)| {
+                DocumentTerm::new(stem.clone(), w, chunks_in_document, n, chunk_bytes)
+            })
             .collect();
         let document_score: f32 = doc_terms.iter().map(|t| t.document_weight).sum();
         let weighted: Vec<(String, f32)> = doc_terms

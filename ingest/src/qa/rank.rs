@@ -42,21 +42,37 @@ const SENTENCE_BONUS: f32 = 0.5;
 /// share of the question's strongest term weight in the document.
 const ANSWER_KIND_BONUS: f32 = 1.0;
 
+/// Stretch of text the where-in-the-document share is counted in, in bytes, whatever the
+/// model's chunk size (see [`where_share`]).
+pub const SHARE_UNIT_BYTES: f32 = 1_000.0;
+
 /// BM25's IDF of a term held by `with_term` of `total` chunks.
 pub fn idf(total: u64, with_term: u64) -> f32 {
-    let (n, df) = (total as f32, with_term.min(total) as f32);
-    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    idf_of_counts(total as f32, with_term as f32)
 }
 
-/// How much a term tells *where* in a document the answer is, from 0 (in every chunk of it) to
-/// nearly 1 (in one chunk of a long document): its IDF among the document's own chunks over
-/// the IDF a term in no chunk would have.
-pub fn where_share(chunks_in_document: u64, chunks_with_term: u64) -> f32 {
-    let most = idf(chunks_in_document, 0);
+fn idf_of_counts(total: f32, with_term: f32) -> f32 {
+    let df = with_term.min(total);
+    (1.0 + (total - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// How much a term tells *where* in a document the answer is, from 0 (in every part of it) to
+/// nearly 1 (in one part of a long document): its IDF among the document's own parts over the
+/// IDF a term in no part would have. The index counts chunks, whose size depends on the
+/// model's tokenizer; the counts are turned into counts of [`SHARE_UNIT_BYTES`] parts
+/// (a term in a share `p` of chunks of `chunk_bytes` is, were words spread evenly, in a share
+/// `1 − (1 − p)^(unit / chunk_bytes)` of the parts), so that the share does not change with
+/// the chunk size.
+pub fn where_share(chunks_in_document: u64, chunks_with_term: u64, chunk_bytes: f32) -> f32 {
+    let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
+    let parts = chunks_in_document as f32 * scale;
+    let p = chunks_with_term.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
+    let parts_with_term = (1.0 - (1.0 - p).powf(1.0 / scale)) * parts;
+    let most = idf_of_counts(parts, 0.0);
     if most <= 0.0 {
         return 0.0;
     }
-    (idf(chunks_in_document, chunks_with_term) / most).clamp(0.0, 1.0)
+    (idf_of_counts(parts, parts_with_term) / most).clamp(0.0, 1.0)
 }
 
 /// A question term with its weights for one document.
@@ -73,14 +89,15 @@ pub struct DocumentTerm {
 
 impl DocumentTerm {
     /// The weights of a term with library IDF `library_idf`, held by `chunks_with_term` of the
-    /// document's `chunks_in_document` chunks.
+    /// document's `chunks_in_document` chunks of `chunk_bytes` on average.
     pub fn new(
         stem: String,
         library_idf: f32,
         chunks_in_document: u64,
         chunks_with_term: u64,
+        chunk_bytes: f32,
     ) -> DocumentTerm {
-        let share = where_share(chunks_in_document, chunks_with_term);
+        let share = where_share(chunks_in_document, chunks_with_term, chunk_bytes);
         DocumentTerm {
             stem,
             passage_weight: library_idf * share,
@@ -240,13 +257,19 @@ mod tests {
 
     #[test]
     fn terms_in_every_chunk_of_a_document_say_which_document_not_where() {
-        assert!(where_share(100, 100) < 0.01);
-        assert!(where_share(100, 1) > 0.75);
-        assert!(where_share(100, 10) > where_share(100, 50));
-        let everywhere = DocumentTerm::new("thunder".into(), 5.0, 40, 40);
+        let unit = SHARE_UNIT_BYTES;
+        assert!(where_share(100, 100, unit) < 0.01);
+        assert!(where_share(100, 1, unit) > 0.75);
+        assert!(where_share(100, 10, unit) > where_share(100, 50, unit));
+        // Twice the chunk size, the same text: a term in 10 of 100 small chunks is in about
+        // 10 of 50 large ones, and its share stays about the same.
+        let small = where_share(100, 10, unit);
+        let large = where_share(50, 10, 2.0 * unit);
+        assert!((small - large).abs() < 0.03, "{small} {large}");
+        let everywhere = DocumentTerm::new("thunder".into(), 5.0, 40, 40, SHARE_UNIT_BYTES);
         assert!(everywhere.passage_weight < 0.1);
         assert!(everywhere.document_weight > 4.9);
-        let absent = DocumentTerm::new("novat".into(), 5.0, 40, 0);
+        let absent = DocumentTerm::new("novat".into(), 5.0, 40, 0, SHARE_UNIT_BYTES);
         assert_eq!(absent.document_weight, 0.0);
     }
 
@@ -266,10 +289,10 @@ mod tests {
         let text = format!("{caption}{filler}{answer}{filler}");
         // The parties' names are in every chunk of the document; "novation" in one of 40.
         let terms = vec![
-            DocumentTerm::new("thunder".into(), 4.0, 40, 40),
-            DocumentTerm::new("road".into(), 3.0, 40, 40),
-            DocumentTerm::new("novat".into(), 6.0, 40, 1),
-            DocumentTerm::new("element".into(), 3.0, 40, 4),
+            DocumentTerm::new("thunder".into(), 4.0, 40, 40, SHARE_UNIT_BYTES),
+            DocumentTerm::new("road".into(), 3.0, 40, 40, SHARE_UNIT_BYTES),
+            DocumentTerm::new("novat".into(), 6.0, 40, 1, SHARE_UNIT_BYTES),
+            DocumentTerm::new("element".into(), 3.0, 40, 4, SHARE_UNIT_BYTES),
         ];
         let region = score_region(&text, 1_000, &terms, 1.0, None, &mut analyzer);
         let best = region
@@ -303,8 +326,8 @@ mod tests {
         let (_dir, mut analyzer) = analyzer();
         let text = "The ship sailed from the harbor. Many gulls followed it out.                     Nobody on the quay spoke of it again.                     Much later the ship sailed from the harbor in March 1874. It never came back.";
         let terms = vec![
-            DocumentTerm::new("ship".into(), 2.0, 10, 2),
-            DocumentTerm::new("sail".into(), 2.0, 10, 2),
+            DocumentTerm::new("ship".into(), 2.0, 10, 2, SHARE_UNIT_BYTES),
+            DocumentTerm::new("sail".into(), 2.0, 10, 2, SHARE_UNIT_BYTES),
         ];
         let mut best = |kind| {
             let region = score_region(text, 0, &terms, 0.0, kind, &mut analyzer);
