@@ -555,3 +555,36 @@ fn no_screen_panics_at_any_size() {
         }
     }
 }
+
+#[test]
+fn the_supporting_sentence_is_highlighted_in_the_evidence_list() {
+    let mut state = ask_state(100, 30);
+    for entry in &mut state.ask.entries {
+        entry.evidence = evidence();
+        entry.evidence[0].supporting_sentence = "The storm broke the lamp glass.".into();
+    }
+    let terminal = render(&state, 100, 30);
+    let buffer = terminal.backend().buffer();
+    let found = (0..buffer.area.height).find_map(|y| {
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        // Cells, not bytes: the borders are multi-byte characters.
+        row.find("The storm broke the lamp glass.")
+            .map(|at| (row[..at].chars().count() as u16, y))
+    });
+    let Some((x, y)) = found else {
+        panic!("the supporting sentence is not drawn");
+    };
+    let cell = &buffer[(x, y)];
+    assert_eq!(cell.fg, ratatui::style::Color::Yellow);
+    assert!(cell.modifier.contains(ratatui::style::Modifier::BOLD));
+    // The other passage has none: its snippet is drawn plainly.
+    let plain = (0..buffer.area.height).any(|y| {
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        row.contains("A letter came from the court")
+    });
+    assert!(plain);
+}
