@@ -3,8 +3,10 @@
 //! RWKV-4 recalls details over long inputs poorly and does much better when the question comes
 //! *before* the material (RWKV paper, §9 and appendix J). So a question is answered like this:
 //!
-//! 1. **Retrieve** ([`retrieve`]): the question's content words go to the tantivy index; the best
-//!    chunk is *the passage*, others are listed as further matches.
+//! 1. **Retrieve** ([`passage_search`]): the question's content words find candidate chunks in
+//!    the tantivy index; windows of a few sentences in and around them are ranked ([`rank`]);
+//!    the best window, widened to a passage of whole sentences, is *the passage*, others are
+//!    listed as further matches, each with its supporting sentence.
 //! 2. **Fork** ([`fork`]): the nearest stored checkpoint at or before the passage is loaded into
 //!    a fresh `State` value; checkpoint files are only ever read.
 //! 3. **Prompt** ([`prompt`]): the question is fed first, then the document text from the

@@ -1,14 +1,14 @@
-//! Finding the passages for a question: the question's content words as an OR query (the index
-//! parses plain words as an AND), then only the text the model may use: up to the as-of page,
-//! up to what has been read so far, inside a section if asked.
+//! What a question searches with and what it may see: the question's content words (the index
+//! parses plain words as an AND, so the ranking asks for any of them), `search`'s fallback to
+//! any word, and the part of a document the model may use: up to the as-of page, up to what
+//! has been read so far. The ranking itself is in [`super::passage_search`].
 
 use super::error::QaError;
 use super::fork::{floor_boundary, LoadedDocument};
-use super::provenance::{Evidence, EvidenceRole, ReadingNote};
+use super::provenance::ReadingNote;
 use crate::checkpoint::{CheckpointInfo, DamagedCheckpoint};
 use crate::chunk::chunk_page_for_checkpoint;
 use crate::index::Snippet;
-use crate::library::SearchHit;
 use std::ops::Range;
 
 /// Words that carry no topic: left out of the search query.
@@ -244,60 +244,6 @@ pub fn visible_part(
         damaged,
         as_of_page,
         notices,
-    })
-}
-
-/// Turns a search hit into evidence if its passage starts in the visible text (and inside
-/// `within`, if given): the passage is cut at the visible end, its pages and snippet follow the
-/// cut. A cut passage that lost every matched word is dropped.
-pub fn evidence_from_hit(
-    hit: &SearchHit,
-    doc: &LoadedDocument,
-    visible_end: u64,
-    within: Option<&Range<u64>>,
-    terms: &[String],
-    role: EvidenceRole,
-) -> Option<Evidence> {
-    let mut end = hit.byte_range.end.min(visible_end);
-    let start = hit.byte_range.start;
-    if let Some(w) = within {
-        if hit.byte_range.end <= w.start || start >= w.end {
-            return None;
-        }
-        end = end.min(w.end);
-    }
-    if start >= end {
-        return None;
-    }
-    let s = floor_boundary(&doc.text, start as usize);
-    let e = floor_boundary(&doc.text, end as usize);
-    let body = &doc.text[s..e];
-    if body.trim().is_empty() {
-        return None;
-    }
-    let cut = end < hit.byte_range.end;
-    let snippet = match &hit.snippet {
-        Some(sn) if sn.byte_start + sn.text.len() as u64 <= end => Some(sn.clone()),
-        _ => {
-            let own = own_snippet(body, s as u64, terms);
-            if cut && own.highlights.is_empty() {
-                return None;
-            }
-            Some(own)
-        }
-    };
-    let range = start..end;
-    let pages = if cut { doc.pages_of(&range) } else { hit.pages };
-    Some(Evidence {
-        role,
-        document_id: hit.document_id.clone(),
-        title: hit.title.clone(),
-        chunk_index: hit.chunk_index,
-        byte_range: range,
-        pages,
-        score: hit.score,
-        snippet,
-        supporting_sentence: None,
     })
 }
 
