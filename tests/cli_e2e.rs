@@ -203,3 +203,36 @@ fn ask_summarize_and_export_the_sample_case_files() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_refuses_a_precision_it_would_not_apply_to_a_checkpoint() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&[
+        "bench",
+        "--model",
+        "models/demo/rwkv4-demo.safetensors",
+        "--quant",
+        "q8_0",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted --quant silently: {stderr}");
+    assert!(
+        stderr.contains("--quant q8_0") && stderr.contains("rwkv-reader convert"),
+        "the refusal says to convert first: {stderr}"
+    );
+}
+
+#[test]
+fn the_sample_folder_s_own_readme_is_not_a_document() {
+    let sandbox = Sandbox::new();
+    let report = sandbox.json(&["ingest", "sample-docs/"]);
+    let text = report.to_string();
+    assert!(
+        !text.contains("sample-docs/README.md"),
+        "README.md was ingested: {text}"
+    );
+    assert!(
+        text.contains("the-keeper-of-tallow-point.txt") && text.contains("complaint.txt"),
+        "the samples are: {text}"
+    );
+}

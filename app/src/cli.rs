@@ -41,7 +41,8 @@ pub struct GlobalArgs {
     /// Library folder [default: <data dir>/rwkv-reader/library, or `library` in the config].
     #[arg(long, global = true, value_name = "DIR", env = LIBRARY_ENV)]
     pub library: Option<PathBuf>,
-    /// Model weights (.pth, .safetensors) [default: `model` in the config, else the demo model].
+    /// Model weights (.pth, .safetensors, .gguf) [default: `model` in the config, else the demo
+    /// model].
     #[arg(long, global = true, value_name = "PATH")]
     pub model: Option<PathBuf>,
     /// Tokenizer file (tokenizer.json) [default: the one next to the model].

@@ -36,9 +36,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Weight precision of a random-init shape: f32 (in memory), or q8_0 / f16 (written once to a
-    /// `.gguf` in --cache-dir, never materialising the f32 model, then loaded like any checkpoint).
-    #[arg(long, default_value = "f32")]
-    pub quant: String,
+    /// `.gguf` in --cache-dir, never materialising the f32 model, then loaded like any checkpoint)
+    /// [default: f32]. A checkpoint is measured in its own precision: `convert` it first.
+    #[arg(long)]
+    pub quant: Option<String>,
     /// Where random-init `.gguf` files are kept between runs [default: the system temp folder].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -113,6 +114,14 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         .or_else(|| ctx.global.model.clone())
     {
         Some(path) => {
+            if let Some(quant) = &args.quant {
+                bail!(
+                    "--quant {quant} applies to random-init shapes; {} is measured in its own \
+                     precision. Convert it first: rwkv-reader convert {} OUT.gguf --to {quant}",
+                    path.display(),
+                    path.display()
+                );
+            }
             engine::Model::load(&path).with_context(|| format!("loading {}", path.display()))?
         }
         None => {
@@ -122,9 +131,10 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
                     args.shape
                 )
             })?;
-            let precision: engine::WeightPrecision = args.quant.parse().map_err(|e| {
-                anyhow::anyhow!("--quant {}: {e:?} (use f32, f16 or q8_0)", args.quant)
-            })?;
+            let quant = args.quant.as_deref().unwrap_or("f32");
+            let precision: engine::WeightPrecision = quant
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--quant {quant}: {e:?} (use f32, f16 or q8_0)"))?;
             if precision == engine::WeightPrecision::F32 {
                 let weights = engine::random_init::random_weights(shape, args.seed)?;
                 engine::Model::from_weights(
@@ -225,7 +235,8 @@ pub fn eval(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     }
     let output = engine::eval::evaluate(&model, &tokens, args.chunk)?;
     engine::eval::write_eval(&output, &args.out)?;
-    eprintln!(
+    // What was written is the command's result: stdout.
+    println!(
         "wrote {} ({} tokens, {} layers, vocabulary {})",
         args.out.display(),
         tokens.len(),
@@ -249,7 +260,7 @@ pub fn convert(_ctx: &Context, args: ConvertArgs) -> Result<ExitCode> {
                 args.output.display()
             )
         })?;
-    eprintln!(
+    println!(
         "wrote {} ({}, {} tensors, {:.1} MiB) in {:.1} s",
         report.output.display(),
         report.precision,
