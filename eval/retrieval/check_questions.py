@@ -11,7 +11,8 @@ For every line it checks that:
   (line breaks, pleading-paper line numbers and ECF headers are part of the extracted text,
   so a passage copied from it keeps them);
 * for a PDF, the passage starts on the page given (or runs over from it onto the next);
-* every keyword occurs in the passage (case-insensitive);
+* every keyword occurs in the passage (ignoring case and curly against straight quotes,
+  as the benchmark does);
 * tags come from the agreed vocabulary.
 
 It also counts the places in the document where all of a question's keywords occur within
@@ -57,6 +58,12 @@ def collapse_whitespace(text):
     return re.sub(r"\s+", " ", text).strip()
 
 
+def fold_for_keywords(text):
+    """Lower case with curly quotes made straight: how the benchmark compares keywords."""
+    return (text.lower().replace("\u2018", "'").replace("\u2019", "'")
+            .replace("\u201c", '"').replace("\u201d", '"'))
+
+
 def decode_text_file(raw):
     """UTF-8, or Windows-1252 for legacy files (the sample case files include one)."""
     try:
@@ -100,7 +107,7 @@ class Document:
         else:
             self.pages = None
             self.text = collapse_whitespace(decode_text_file(path.read_bytes()))
-        self.lower = self.text.lower()
+        self.folded = fold_for_keywords(self.text)
 
     def page_of(self, offset):
         """1-based page holding character `offset` of the collapsed text."""
@@ -114,7 +121,8 @@ class Document:
 def keyword_places(doc, keywords):
     """Positions where all keywords occur within WINDOW_CHARS, merged into places."""
     occurrences = [
-        [m.start() for m in re.finditer(re.escape(k.lower()), doc.lower)] for k in keywords
+        [m.start() for m in re.finditer(re.escape(fold_for_keywords(k)), doc.folded)]
+        for k in keywords
     ]
     if any(not occ for occ in occurrences):
         return []
@@ -177,9 +185,9 @@ def check_line(number, line, docs_dir, cache, seen_ids):
     found_at = doc.text.find(passage)
     if found_at < 0:
         errors.append("passage not found verbatim in the document's text")
-    passage_lower = passage.lower()
+    passage_folded = fold_for_keywords(passage)
     for keyword in keywords:
-        if keyword.lower() not in passage_lower:
+        if fold_for_keywords(keyword) not in passage_folded:
             errors.append(f"keyword {keyword!r} not in the passage")
 
     page = record.get("page")
