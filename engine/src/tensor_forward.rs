@@ -4,8 +4,8 @@
 //! one exists to run a model on a GPU, and is tested against the reference and against `Model` on
 //! the CPU so that only the kernels themselves differ on a GPU.
 //!
-//! The weights are copied from an already-loaded [`Model`] (on the CPU device they are shared, not
-//! copied). The [`State`] stays the engine's plain host `f32` state: it is uploaded at the start of
+//! The weights are copied from an already-loaded [`Model`], on the CPU device too (its matrices
+//! again, row-major). The [`State`] stays the engine's plain host `f32` state: it is uploaded at the start of
 //! each call and downloaded at the end, so checkpoints saved by either path resume in the other. A
 //! call that fails leaves the state as it was.
 //!
