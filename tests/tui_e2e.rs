@@ -105,7 +105,7 @@ fn a_broken_config_file_is_reported_before_the_terminal_is_touched() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// The flow of issue 6: open a sample book, wait for reading to finish, ask a question, see an
+/// A user's whole session: open a sample book, wait for reading to finish, ask a question, see an
 /// answer with a page citation, open Summaries and jump to a section, quit — then start again
 /// and see the library restored without re-reading.
 #[test]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::EngineError;
 use crate::state::State;
 
-/// Dimensions of an RWKV-4 model (RWKV4_SPEC §1): all inferred from tensor shapes, never configured.
+/// Dimensions of an RWKV-4 model (engine/RWKV4.md §1): all inferred from tensor shapes, never configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelShape {
     /// Number of blocks (1 + highest block index).
@@ -30,7 +30,7 @@ impl ModelShape {
         2 * v * c + self.n_layer as u64 * per_layer + 2 * c + 2 * c
     }
 
-    /// Floats in one saved state: 5 vectors of width C per layer (RWKV4_SPEC §3).
+    /// Floats in one saved state: 5 vectors of width C per layer (engine/RWKV4.md §4).
     pub fn state_floats(&self) -> usize {
         5 * self.n_layer * self.n_embd
     }

@@ -5,7 +5,7 @@
 
 use crate::state::LayerState;
 
-/// LayerNorm epsilon used by every RWKV-4 LayerNorm (RWKV4_SPEC §4).
+/// LayerNorm epsilon used by every RWKV-4 LayerNorm (engine/RWKV4.md §5.1).
 pub const LN_EPS: f64 = 1e-5;
 
 /// Instruction-set level chosen once per process.
@@ -157,7 +157,7 @@ dispatch! {
 }
 
 dispatch! {
-    /// The WKV recurrence (RWKV4_SPEC §4) over a chunk of `k.len() / width` tokens, sequential in time,
+    /// The WKV recurrence (engine/RWKV4.md §5.3) over a chunk of `k.len() / width` tokens, sequential in time,
     /// vectorised across channels. Writes `wkv` for every token and advances the state's `aa`, `bb`, `pp`.
     /// `decay` is −exp(time_decay), `first` is time_first ("u").
     pub fn wkv_chunk(

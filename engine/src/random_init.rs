@@ -10,7 +10,7 @@ use crate::rng::SplitMix64;
 use crate::source::StoredDType;
 use crate::weights::{Block, Mix, Norm, Weights};
 
-/// Named shapes of the released RWKV-4 Pile models (RWKV4_SPEC §1).
+/// Named shapes of the released RWKV-4 Pile models (engine/RWKV4.md §1).
 pub const NAMED_SHAPES: [(&str, ModelShape); 6] = [
     (
         "169m",

@@ -1,4 +1,4 @@
-//! The recurrent state: per layer `att_x, aa, bb, pp, ffn_x` (RWKV4_SPEC §3), all f32, plain data.
+//! The recurrent state: per layer `att_x, aa, bb, pp, ffn_x` (engine/RWKV4.md §4), all f32, plain data.
 //! Saved with bincode 2 behind a header that names the model it belongs to.
 
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ struct Header {
 }
 
 impl State {
-    /// The empty state of a model of `shape`: zeros, with `pp = -1e30` (RWKV4_SPEC §3).
+    /// The empty state of a model of `shape`: zeros, with `pp = -1e30` (engine/RWKV4.md §4).
     pub fn new(shape: &ModelShape) -> State {
         let c = shape.n_embd;
         let layer = LayerState {

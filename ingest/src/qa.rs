@@ -70,7 +70,7 @@ use crate::Library;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What every question or summary needs: the library, the model and its tokenizer, the prompt
-/// template, and an optional cancel flag (checked between chunks while re-reading; generation
+/// template, and an optional cancel flag (checked between layers while re-reading; generation
 /// is cancelled through the event callback).
 #[derive(Clone, Copy)]
 pub struct QaContext<'a> {

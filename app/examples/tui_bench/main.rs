@@ -1,4 +1,4 @@
-//! # The terminal UI's drawing and responsiveness, measured (BENCHMARKS.md, issue 6)
+//! # The terminal UI's drawing and responsiveness, measured (BENCHMARKS.md, "Terminal UI")
 //!
 //! ```sh
 //! cargo run --release -p rwkv-reader --example tui_bench -- --shape 1.5b

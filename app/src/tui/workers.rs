@@ -3,7 +3,7 @@
 //!
 //! - `model-loader`: loads the model once (`model_slot`);
 //! - `reading`: the library's one writer, ingesting in the background (`reading`); it pauses
-//!   between chunks while a question is answered (`foreground`);
+//!   between two layers of the model while a question is answered (`foreground`);
 //! - `model-jobs`: questions and summaries, one at a time, cancellable (`model_jobs`);
 //! - short-lived threads to open a document or export notes (`library_jobs`).
 

@@ -1,7 +1,7 @@
 //! The ask benchmark: time to the first answer token on synthetic documents of very different
 //! lengths, read with the same model and checkpoint spacing. Because an answer starts from the
-//! nearest checkpoint, the time must not grow with the document (issue: ratio ≤ 1.2 between a
-//! 10K-token and a 1M-token document). Run by `ingest/examples/bench_ask.rs`
+//! nearest checkpoint, the time must not grow with the document (required: ratio ≤ 1.2 between a
+//! 10K-token and a 1M-token document). Run by `rwkv-reader bench --ask`
 //! (`scripts/bench_ask.sh`).
 
 use super::ask::{ask, AskOptions};

@@ -139,7 +139,7 @@ fn run_job(
             within,
             cancel,
         } => {
-            // Background reading pauses (between two chunks) until this answer ends.
+            // Background reading pauses (between two layers of the model) until this answer ends.
             let _answering = foreground.enter();
             let finished = match &loaded {
                 Ok(loaded) => ask(

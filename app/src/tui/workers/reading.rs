@@ -3,7 +3,7 @@
 //! every document of the library that is new, changed or not read to the end, reporting typed
 //! progress. Re-read and remove requests interrupt the run (ingestion checkpoints before it
 //! stops), are carried out, and reading goes on. While a question is answered it pauses between
-//! two chunks (`foreground`).
+//! two layers of the model (`foreground`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
