@@ -10,7 +10,7 @@ pub mod qa_cmds;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, CONFIG_ENV};
@@ -114,6 +114,23 @@ impl Context {
             .unwrap_or_else(ingest::Library::default_dir))
     }
 
+    /// What the terminal UI needs: key bindings, library, model and export folder.
+    pub fn tui_settings(&self) -> Result<crate::tui::TuiSettings> {
+        let keymap = crate::tui::keymap::KeyMap::with_overrides(&self.config.keys)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("in {}", self.config.describe_source()))?;
+        Ok(crate::tui::TuiSettings {
+            keymap,
+            library_dir: self.library_dir()?,
+            model: self.model_choice()?,
+            export_dir: self
+                .config
+                .export_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+        })
+    }
+
     /// The model and tokenizer to use.
     pub fn model_choice(&self) -> Result<ModelChoice> {
         ModelChoice::resolve(
@@ -133,7 +150,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
     let ctx = Context::load(cli.global)?;
     match cli.command {
-        None => crate::tui::run(&ctx, cli.paths).map(|()| ExitCode::SUCCESS),
+        None => crate::tui::run(ctx.tui_settings()?, cli.paths).map(|()| ExitCode::SUCCESS),
         Some(Command::Ingest(args)) => library_cmds::ingest(&ctx, args),
         Some(Command::Search(args)) => library_cmds::search(&ctx, args),
         Some(Command::Ask(args)) => library_cmds::ask(&ctx, args),

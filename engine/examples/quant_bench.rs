@@ -18,10 +18,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use engine::bench::{configure_threads, peak_rss_bytes, run_bench, BenchConfig};
-use engine::convert::convert_with_progress;
-use engine::quant_random::write_random_gguf_with_progress;
-use engine::random_init::{named_shape, random_weights};
+use engine::convert_with_progress;
+use engine::tools::bench::{configure_threads, peak_rss_bytes, run_bench, BenchConfig};
+use engine::tools::quant_random::write_random_gguf_with_progress;
+use engine::tools::random_init::{named_shape, random_weights};
 use engine::{EngineError, Model, WeightPrecision};
 
 struct Options {

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ModelShape;
+use crate::error::EngineError;
 use crate::fingerprint::{Digest, Fingerprint};
+use crate::shape::ModelShape;
 
 /// Recurrent state of one block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +181,34 @@ impl State {
             )));
         }
         Ok(header)
+    }
+}
+
+impl ModelShape {
+    /// Checks a forward pass's inputs against this shape: the state's layers and widths, and
+    /// every token below the vocabulary size (both forward paths give the same errors).
+    pub(crate) fn check_input(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
+        if state.layers.len() != self.n_layer
+            || state.layers.iter().any(|l| {
+                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
+                    .iter()
+                    .any(|v| v.len() != self.n_embd)
+            })
+        {
+            return Err(EngineError::StateShape {
+                got_layers: state.layers.len(),
+                got_width: state.width(),
+                want_layers: self.n_layer,
+                want_width: self.n_embd,
+            });
+        }
+        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= self.n_vocab) {
+            return Err(EngineError::TokenOutOfRange {
+                token,
+                n_vocab: self.n_vocab,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -15,7 +15,6 @@
 
 use candle_core::{Device, Tensor};
 
-use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
 use crate::forward::Logits;
@@ -23,6 +22,7 @@ use crate::kernels::LN_EPS;
 use crate::linear::Linear;
 use crate::model::Model;
 use crate::precision::WeightPrecision;
+use crate::shape::ModelShape;
 use crate::state::{LayerState, State};
 use crate::weights::{Block, Mix, Norm};
 use crate::wkv_op;

@@ -4,14 +4,15 @@
 
 use std::collections::HashMap;
 
-use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
+use crate::formats::checkpoint_file::CheckpointFile;
+use crate::formats::names::{newer_version_marker, to_blinkdl, Naming};
+use crate::formats::stored_tensor::StoredDType;
 use crate::kernels;
 use crate::linear::Linear;
-use crate::names::{newer_version_marker, to_blinkdl, Naming};
 use crate::precision::WeightPrecision;
-use crate::source::{CheckpointFile, StoredDType};
+use crate::shape::ModelShape;
 
 /// A token-shift mix vector with its complement precomputed.
 #[derive(Debug, Clone)]

@@ -8,9 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{fixture, rel_to_max};
-use engine::convert::convert;
-use engine::quant_random::{ensure_random_gguf, write_random_gguf};
-use engine::random_init::random_weights;
+use engine::convert;
+use engine::tools::quant_random::{ensure_random_gguf, write_random_gguf};
+use engine::tools::random_init::random_weights;
 use engine::{EngineError, Model, ModelShape, State, StateError, WeightPrecision};
 
 /// A fresh directory under the system temp dir, removed when dropped.

@@ -179,7 +179,7 @@ fn cuda_tensor_forward_matches_reference_model_and_chunking() {
 #[test]
 fn cuda_wkv_kernel_matches_the_cpu_scan() {
     use candle_core::Tensor;
-    use engine::wkv_op::{wkv, PARAM_ROWS};
+    use engine::tools::{wkv, PARAM_ROWS};
     let device = match Device::new_cuda(0) {
         Ok(device) => device,
         Err(e) => {

@@ -36,31 +36,6 @@ mod app_src {
     pub mod tui;
 }
 
-/// What `tui::run` takes from the command line. The benchmark never calls `run`.
-mod cli {
-    use std::path::PathBuf;
-
-    use anyhow::{bail, Result};
-
-    use crate::config::Config;
-    use crate::model_choice::ModelChoice;
-
-    /// The part of the binary's `cli::Context` that the TUI reads.
-    pub struct Context {
-        pub config: Config,
-    }
-
-    impl Context {
-        pub fn library_dir(&self) -> Result<PathBuf> {
-            bail!("not used by the benchmark")
-        }
-
-        pub fn model_choice(&self) -> Result<ModelChoice> {
-            bail!("not used by the benchmark")
-        }
-    }
-}
-
 mod args;
 mod draw_bench;
 mod fixtures;

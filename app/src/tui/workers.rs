@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use super::events::EventSink;
 use super::messages::{Effect, WorkerEvent};
-use super::runtime::EventSink;
 use crate::model_choice::ModelChoice;
 use foreground::Foreground;
 use model_jobs::ModelJob;

@@ -13,8 +13,8 @@ use ingest::Library;
 use super::convert::{evidence, notices_note, provenance_line, section_row};
 use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 use crate::tui::state::GenerationStatus;
 
 /// A job for the model.
@@ -359,7 +359,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::tui::runtime::AppEvent;
+    use crate::tui::events::AppEvent;
 
     /// A question cancelled while it waited in the queue ends at once — even with the model never
     /// loaded — so it does not hold up the job behind it.

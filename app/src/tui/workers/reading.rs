@@ -19,8 +19,8 @@ use ingest::{
 use super::convert::list_documents;
 use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 use crate::tui::state::ReadingProgress;
 
 /// Chunk-by-chunk progress is sent at most this often (the panel cannot show more).
