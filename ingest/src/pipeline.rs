@@ -9,17 +9,19 @@
 //! for byte, as a run that never stopped.
 
 use crate::checkpoint::{self, CheckpointHeader, CHECKPOINT_FORMAT_VERSION};
-use crate::chunk::{chunk_page_for_checkpoint, chunk_text, Chunk};
-use crate::digest::file_sha256_hex;
+use crate::chunk::{chunk_page_for_checkpoint, chunk_text_reporting, Chunk};
+use crate::digest::{file_sha256_hex, sha256_hex};
 use crate::discover::{discover, DiscoveredFile};
 use crate::document::{
     document_id_for_path, DocumentRecord, DocumentStatus, RECORD_FORMAT_VERSION,
 };
-use crate::error::Result;
+use crate::error::{IngestError, Result};
 use crate::extract::{extract_document, ExtractError};
 use crate::library::{chunk_tokens, LibraryWriter};
 use crate::pdf::{PdfError, PdfOptions};
-use crate::progress::{FileOutcome, OutcomeStatus, Progress, ProgressEvent, Summary, Totals};
+use crate::progress::{
+    FileOutcome, OutcomeStatus, PrepareStage, Progress, ProgressEvent, Summary, Totals,
+};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -76,8 +78,18 @@ pub fn run(
         reporter: Reporter::new(on_progress),
         outcomes: Vec::new(),
     };
+    // What opening the library repaired (index, library file) is reported first.
+    for message in run.writer.take_noticed() {
+        run.reporter.emit(ProgressEvent::Warning {
+            path: None,
+            message,
+        });
+    }
     let found = discover(paths);
-    run.reporter.totals.files_total = found.files.len();
+    // Paths that failed discovery (nonexistent, unreadable, loops) are files of the summary
+    // too: the counters agree with its list.
+    run.reporter.totals.files_total = found.files.len() + found.issues.len();
+    run.reporter.totals.files_done = found.issues.len();
     run.reporter.emit(ProgressEvent::Discovered {
         files: found.files.len(),
         issues: found.issues.len(),
@@ -152,6 +164,37 @@ pub fn run(
     })
 }
 
+/// Reads an already prepared document (its record, text and chunks stored and intact) from its
+/// latest usable checkpoint to the end, rebuilding damaged or missing checkpoints on the way:
+/// what `check --repair` uses when the source file may be gone.
+pub fn read_stored(
+    record: DocumentRecord,
+    writer: &mut LibraryWriter,
+    model: &engine::Model,
+    tokenizer: &engine::Tokenizer,
+    options: &IngestOptions,
+    on_progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<FileOutcome> {
+    let mut run = Run {
+        writer,
+        model,
+        tokenizer,
+        options,
+        cancel,
+        reporter: Reporter::new(on_progress),
+        outcomes: Vec::new(),
+    };
+    run.reporter.totals.files_total = 1;
+    run.reporter.totals.tokens_total = record.token_count;
+    let prepared = Prepared {
+        record,
+        extracted_now: false,
+        tokens_already_read: 0,
+    };
+    run.read(prepared, cancel)
+}
+
 fn outcome(
     path: PathBuf,
     id: Option<String>,
@@ -206,6 +249,16 @@ impl<'a> Reporter<'a> {
     }
 }
 
+/// An unchanged document's stored parts after [`Run::verify_stored`].
+enum StoredState {
+    /// Text, chunks and index entries agree with the record.
+    Intact(DocumentRecord),
+    /// The index did not hold the chunk list; it does now.
+    Reindexed(DocumentRecord),
+    /// The text or chunk list fails its digest: why.
+    Damaged(String),
+}
+
 /// A document ready to be read.
 struct Prepared {
     record: DocumentRecord,
@@ -245,6 +298,7 @@ impl Run<'_, '_> {
             o.pages = pages;
             run.outcomes.push(o);
         };
+        self.preparing(&file.path, PrepareStage::Hashing, 0, file.size_bytes);
         let digest = match file_sha256_hex(&file.path) {
             Ok(d) => d,
             Err(e) => {
@@ -262,27 +316,44 @@ impl Run<'_, '_> {
                 None
             }
         };
+        // Checkpoints stay valid when the text and chunks come out the same as before.
+        let mut keep_checkpoints = false;
         if let Some(record) = existing.as_ref().filter(|r| r.digest == digest) {
             match &record.status {
-                DocumentStatus::Indexed => return Ok(Some(self.prepared(record.clone(), false))),
+                DocumentStatus::Indexed => match self.verify_stored(record)? {
+                    StoredState::Intact(record) => {
+                        return Ok(Some(self.prepared(record, false)));
+                    }
+                    StoredState::Reindexed(record) => {
+                        return Ok(Some(self.prepared(record, true)));
+                    }
+                    StoredState::Damaged(reason) => {
+                        self.reporter.emit(ProgressEvent::Warning {
+                            path: Some(file.path.clone()),
+                            message: format!("{reason}; extracted again from the unchanged source"),
+                        });
+                        keep_checkpoints = record.has_digests();
+                    }
+                },
                 DocumentStatus::Failed { reason } if !self.options.retry_failed => {
                     fail(self, reason.clone(), record.pages.len() as u32);
                     return Ok(None);
                 }
                 DocumentStatus::Extracted => {
                     // Killed between saving and indexing: index the saved chunks now.
-                    if let (Ok(text), Ok(chunks)) = (files.read_text(), files.read_chunks(&digest))
-                    {
-                        let mut record = record.clone();
+                    if let Ok((mut record, text, chunks)) = self.writer.load_verified(&id) {
                         self.index_and_mark(&mut record, &chunks, &text)?;
                         return Ok(Some(self.prepared(record, true)));
                     }
+                    self.writer.take_noticed();
+                    keep_checkpoints = record.has_digests();
                 }
                 DocumentStatus::Failed { .. } => {}
             }
         }
         // New or changed: anything derived from an older version goes.
-        if existing.is_some() {
+        let previous = existing.as_ref().filter(|_| keep_checkpoints);
+        if existing.is_some() && !keep_checkpoints {
             self.writer.remove_checkpoints(&id)?;
         }
         let title = file
@@ -305,7 +376,11 @@ impl Run<'_, '_> {
             token_count: 0,
             target_chunk_tokens: self.options.target_chunk_tokens as u32,
             warnings: Vec::new(),
+            text_sha256: None,
+            chunks_sha256: None,
+            record_sha256: None,
         };
+        self.preparing(&file.path, PrepareStage::Extracting, 0, file.size_bytes);
         let extracted = match extract_document(file, &self.options.pdf, self.cancel) {
             Ok(doc) => doc,
             Err(ExtractError::Pdf(PdfError::Cancelled)) => {
@@ -330,12 +405,24 @@ impl Run<'_, '_> {
                 return Ok(None);
             }
         };
-        let chunks = match chunk_text(
+        let text_bytes = extracted.text.len() as u64;
+        self.preparing(&file.path, PrepareStage::Chunking, 0, text_bytes);
+        let reporter = &mut self.reporter;
+        let chunked = chunk_text_reporting(
             &extracted.text,
             &extracted.pages,
             self.options.target_chunk_tokens,
             self.tokenizer,
-        ) {
+            &mut |done| {
+                reporter.emit(ProgressEvent::Preparing {
+                    path: file.path.clone(),
+                    stage: PrepareStage::Chunking,
+                    done,
+                    total: text_bytes,
+                })
+            },
+        );
+        let chunks = match chunked {
             Ok(c) => c,
             Err(reason) => {
                 fail(
@@ -352,10 +439,66 @@ impl Run<'_, '_> {
         record.chunk_count = chunks.len() as u32;
         record.token_count = chunks.iter().map(|c| u64::from(c.token_count)).sum();
         record.warnings = extracted.warnings;
-        files.write_text_and_chunks(&extracted.text, &digest, &chunks)?;
+        let digests = files.write_text_and_chunks(&extracted.text, &digest, &chunks)?;
+        if previous.is_some_and(|p| {
+            p.text_sha256.as_ref() != Some(&digests.text_sha256)
+                || p.chunks_sha256.as_ref() != Some(&digests.chunks_sha256)
+        }) {
+            // Extraction or chunking gave something else this time (other chunk size or
+            // tokenizer): the states were of other chunks.
+            self.writer.remove_checkpoints(&id)?;
+        }
+        digests.apply(&mut record);
         files.write_record(&record)?;
+        self.preparing(&file.path, PrepareStage::Indexing, 0, chunks.len() as u64);
         self.index_and_mark(&mut record, &chunks, &extracted.text)?;
         Ok(Some(self.prepared(record, true)))
+    }
+
+    /// Checks an unchanged, indexed document's stored text and chunk list against their digests
+    /// and its index entries against the chunk list; re-indexes when only the index is off, and
+    /// records the digests in a record written by an older build.
+    fn verify_stored(&mut self, record: &DocumentRecord) -> Result<StoredState> {
+        let (mut record, text, chunks) = match self.writer.load_verified(&record.id) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // Reported here, with what is done about it; not again by the reader side.
+                self.writer.take_noticed();
+                return Ok(StoredState::Damaged(e.to_string()));
+            }
+        };
+        if !record.has_digests() {
+            let files = self.writer.files(&record.id);
+            let chunks_bytes = std::fs::read(files.chunks_file())
+                .map_err(|e| IngestError::io(files.chunks_file(), e))?;
+            record.text_sha256 = Some(sha256_hex(text.as_bytes()));
+            record.chunks_sha256 = Some(sha256_hex(&chunks_bytes));
+            files.write_record(&record)?;
+        }
+        let expected: Vec<u32> = (0..chunks.len() as u32).collect();
+        let indexed = self.writer.indexed_chunks(&record.id);
+        if indexed.as_ref().ok() == Some(&expected) {
+            return Ok(StoredState::Intact(record));
+        }
+        self.reporter.emit(ProgressEvent::Warning {
+            path: Some(record.source_path.clone()),
+            message: format!(
+                "the search index held {} of its {} chunks; indexed again",
+                indexed.map_or(0, |i| i.len()),
+                chunks.len()
+            ),
+        });
+        self.index_and_mark(&mut record, &chunks, &text)?;
+        Ok(StoredState::Reindexed(record))
+    }
+
+    fn preparing(&mut self, path: &std::path::Path, stage: PrepareStage, done: u64, total: u64) {
+        self.reporter.emit(ProgressEvent::Preparing {
+            path: path.to_path_buf(),
+            stage,
+            done,
+            total,
+        });
     }
 
     fn index_and_mark(
@@ -519,6 +662,22 @@ impl Run<'_, '_> {
                 }
             }
         }
+        // A checkpoint of the schedule that is gone (deleted by hand, a sync tool) is rebuilt
+        // like a damaged one: otherwise questions there would re-read twice as far.
+        for position in checkpoint::missing_positions(&found) {
+            damaged.push(checkpoint::DamagedCheckpoint {
+                path: checkpoint::checkpoint_path(
+                    &checkpoint::checkpoint_dir(
+                        &self.writer.checkpoints_root(),
+                        &fingerprint.0,
+                        &record.id,
+                    ),
+                    position,
+                ),
+                position: Some(position),
+                reason: "missing".into(),
+            });
+        }
         for d in &damaged {
             // Best effort: a file that cannot be removed is skipped again next time.
             let _ = std::fs::remove_file(&d.path);
@@ -561,6 +720,7 @@ impl Run<'_, '_> {
         let (byte_offset, page) = chunk_page_for_checkpoint(chunks, chunks_read);
         let header = CheckpointHeader {
             format_version: CHECKPOINT_FORMAT_VERSION,
+            checkpoint_every_chunks: self.options.checkpoint_every_chunks.max(1) as u32,
             model_fingerprint: self.model.fingerprint().0.clone(),
             document_id: record.id.clone(),
             document_digest: record.digest.clone(),
