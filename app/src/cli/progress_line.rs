@@ -1,19 +1,24 @@
-//! `ingest`'s progress on stderr: a bar redrawn in place on a terminal, one line per finished
-//! file otherwise, nothing with `--json` (stdout then holds only the JSON summary).
+//! `ingest`'s progress on stderr: a bar redrawn in place on a terminal; otherwise one line per
+//! finished file and, in between, a status line at least every [`HEARTBEAT`] while anything
+//! happens (a script or a log sees it is alive); nothing with `--json` (stdout then holds only
+//! the JSON summary). While a large file is prepared (hashed, extracted, tokenized, indexed) the
+//! bar shows that stage and how far it is, not the reading share.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ingest::{Progress, ProgressEvent};
+use ingest::{PrepareStage, Progress, ProgressEvent};
 
-use super::qa_cmds::inert;
 use crate::tui::draw::{format_count, format_duration};
+use crate::tui::inert_text::inert_name;
 
 /// The bar is redrawn at most this often.
 const REDRAW_INTERVAL: Duration = Duration::from_millis(100);
 /// Width of the bar itself, in cells.
 const BAR_CELLS: usize = 24;
+/// Without a terminal, a status line is printed at least this often while events come.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// Progress reporting for one run.
 pub struct ProgressLine {
@@ -23,6 +28,8 @@ pub struct ProgressLine {
     quiet: bool,
     last_drawn: Option<Instant>,
     current_file: String,
+    /// The stage of the file being prepared, while one is.
+    preparing: Option<String>,
 }
 
 impl ProgressLine {
@@ -33,51 +40,76 @@ impl ProgressLine {
             quiet,
             last_drawn: None,
             current_file: String::new(),
+            preparing: None,
         }
     }
 
     /// Reports one event of the run.
     pub fn update(&mut self, progress: &Progress) {
-        if self.quiet || matches!(progress.event, ProgressEvent::BetweenLayers) {
+        if self.quiet {
+            return;
+        }
+        if matches!(progress.event, ProgressEvent::BetweenLayers) {
+            // Many a second: only the heartbeat of piped output looks at it.
+            if !self.in_place {
+                self.heartbeat(progress);
+            }
             return;
         }
         let mut stderr = std::io::stderr().lock();
         match &progress.event {
+            ProgressEvent::Preparing {
+                path,
+                stage,
+                done,
+                total,
+            } => {
+                self.current_file = file_name(path);
+                self.preparing = Some(stage_line(*stage, *done, *total));
+            }
             ProgressEvent::FilePrepared { path, .. }
-            | ProgressEvent::ReadingStarted { path, .. } => self.current_file = file_name(path),
+            | ProgressEvent::ReadingStarted { path, .. } => {
+                self.current_file = file_name(path);
+                self.preparing = None;
+            }
             ProgressEvent::Warning { path, message } => {
                 let at = path.as_deref().map(file_name).unwrap_or_default();
                 let _ = writeln!(
                     stderr,
                     "{}warning: {} {}",
                     self.clear(),
-                    inert(&at),
-                    inert(message)
+                    at,
+                    inert_name(message)
                 );
             }
             ProgressEvent::FileFailed { path, reason } => {
+                self.preparing = None;
                 let _ = writeln!(
                     stderr,
                     "{}failed: {}: {}",
                     self.clear(),
-                    inert(&path.display().to_string()),
-                    inert(reason)
+                    inert_name(&path.display().to_string()),
+                    inert_name(reason)
                 );
             }
             ProgressEvent::FileFinished { outcome } if !self.in_place => {
                 let t = &progress.totals;
-                let path = inert(&outcome.path.display().to_string());
+                let path = inert_name(&outcome.path.display().to_string());
                 let _ = writeln!(
                     stderr,
                     "[{}/{}] {:?}: {path}",
                     t.files_done, t.files_total, outcome.status
                 );
+                self.last_drawn = Some(Instant::now());
             }
             _ => {}
         }
+        drop(stderr);
         if !self.in_place {
+            self.heartbeat(progress);
             return;
         }
+        let mut stderr = std::io::stderr().lock();
         let urgent = !matches!(progress.event, ProgressEvent::ChunkRead { .. });
         if !urgent
             && self
@@ -87,13 +119,37 @@ impl ProgressLine {
             return;
         }
         self.last_drawn = Some(Instant::now());
-        let _ = write!(
-            stderr,
-            "{}{}",
-            self.clear(),
-            bar_line(progress, &self.current_file)
-        );
+        let _ = write!(stderr, "{}{}", self.clear(), self.status(progress));
         let _ = stderr.flush();
+    }
+
+    /// The bar, or the preparing stage while a file is prepared.
+    fn status(&self, progress: &Progress) -> String {
+        match &self.preparing {
+            Some(stage) => {
+                let t = &progress.totals;
+                format!(
+                    "{stage} · {}/{} files · {}",
+                    t.files_done, t.files_total, self.current_file
+                )
+            }
+            None => bar_line(progress, &self.current_file),
+        }
+    }
+
+    /// Piped output: a status line when none was printed for [`HEARTBEAT`].
+    fn heartbeat(&mut self, progress: &Progress) {
+        let now = Instant::now();
+        let Some(last) = self.last_drawn else {
+            self.last_drawn = Some(now);
+            return;
+        };
+        if now.duration_since(last) < HEARTBEAT {
+            return;
+        }
+        self.last_drawn = Some(now);
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{}", self.status(progress));
     }
 
     /// Clears the bar before the final output.
@@ -142,13 +198,43 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    inert(&name)
+    inert_name(&name)
+}
+
+/// `tokenizing 45% of 300.0 MB`, `indexing 1,204 chunks`, `hashing 300.0 MB`.
+pub fn stage_line(stage: PrepareStage, done: u64, total: u64) -> String {
+    let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
+    match stage {
+        PrepareStage::Indexing => format!("indexing {} chunks", format_count(total)),
+        PrepareStage::Chunking if total > 0 => format!(
+            "tokenizing {:.0}% of {}",
+            done as f64 * 100.0 / total as f64,
+            mb(total)
+        ),
+        other => format!("{} {}", other.label(), mb(total)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use ingest::Totals;
+
+    #[test]
+    fn preparing_stages_show_how_far_they_are() {
+        assert_eq!(
+            stage_line(PrepareStage::Chunking, 150_000_000, 300_000_000),
+            "tokenizing 50% of 300.0 MB"
+        );
+        assert_eq!(
+            stage_line(PrepareStage::Extracting, 0, 300_000_000),
+            "extracting 300.0 MB"
+        );
+        assert_eq!(
+            stage_line(PrepareStage::Indexing, 0, 1204),
+            "indexing 1,204 chunks"
+        );
+    }
 
     #[test]
     fn bar_shows_share_counts_rate_and_eta() {
