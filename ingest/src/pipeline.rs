@@ -664,7 +664,9 @@ impl Run<'_, '_> {
         }
         // A checkpoint of the schedule that is gone (deleted by hand, a sync tool) is rebuilt
         // like a damaged one: otherwise questions there would re-read twice as far.
-        for position in checkpoint::missing_positions(&found) {
+        let already: Vec<u32> = damaged.iter().filter_map(|d| d.position).collect();
+        let missing = checkpoint::missing_positions(&found);
+        for position in missing.into_iter().filter(|p| !already.contains(p)) {
             damaged.push(checkpoint::DamagedCheckpoint {
                 path: checkpoint::checkpoint_path(
                     &checkpoint::checkpoint_dir(
