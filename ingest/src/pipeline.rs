@@ -17,7 +17,7 @@ use crate::document::{
     document_id_for_path, DocumentRecord, DocumentStatus, RECORD_FORMAT_VERSION,
 };
 use crate::error::{IngestError, Result};
-use crate::extract::{extract_document, ExtractError};
+use crate::extract::{extract_document_reporting, ExtractError};
 use crate::library::LibraryWriter;
 use crate::pdf::{PdfError, PdfOptions};
 use crate::progress::{
@@ -382,7 +382,17 @@ impl Run<'_, '_> {
             record_sha256: None,
         };
         self.preparing(&file.path, PrepareStage::Extracting, 0, file.size_bytes);
-        let extracted = match extract_document(file, &self.options.pdf, self.cancel) {
+        let reporter = &mut self.reporter;
+        let extraction =
+            extract_document_reporting(file, &self.options.pdf, self.cancel, &mut |page, pages| {
+                reporter.emit(ProgressEvent::Preparing {
+                    path: file.path.clone(),
+                    stage: PrepareStage::ExtractingPages,
+                    done: u64::from(page),
+                    total: u64::from(pages),
+                })
+            });
+        let extracted = match extraction {
             Ok(doc) => doc,
             Err(ExtractError::Pdf(PdfError::Cancelled)) => {
                 // Not a property of the file: no record, the next run extracts it again.

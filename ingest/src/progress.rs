@@ -97,7 +97,7 @@ pub enum ProgressEvent {
         path: PathBuf,
         /// What is being done.
         stage: PrepareStage,
-        /// Units done (bytes; chunks when indexing).
+        /// Units done (bytes; pages when extracting a PDF; chunks when indexing).
         done: u64,
         /// Units in all (0 when not known yet).
         total: u64,
@@ -166,6 +166,8 @@ pub enum PrepareStage {
     Hashing,
     /// Extracting its text (bytes of the file).
     Extracting,
+    /// Extracting a PDF's text page by page (pages).
+    ExtractingPages,
     /// Cutting the text into chunks: tokenizing it (bytes of the text).
     Chunking,
     /// Adding the chunks to the search index (chunks).
@@ -177,7 +179,7 @@ impl PrepareStage {
     pub fn label(self) -> &'static str {
         match self {
             PrepareStage::Hashing => "hashing",
-            PrepareStage::Extracting => "extracting",
+            PrepareStage::Extracting | PrepareStage::ExtractingPages => "extracting",
             PrepareStage::Chunking => "tokenizing",
             PrepareStage::Indexing => "indexing",
         }

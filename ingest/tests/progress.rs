@@ -74,3 +74,41 @@ fn preparing_a_large_file_reports_each_stage_and_the_bytes_tokenized() {
         .2;
     assert!(total >= 2_500_000 && tokenized.iter().all(|d| *d <= total));
 }
+
+#[test]
+fn extracting_a_pdf_reports_every_page_as_it_arrives() {
+    let pdf = repo_root().join("sample-docs/the-keeper-of-tallow-point.pdf");
+    let lib = tempfile::tempdir().unwrap();
+    let mut writer = Library::open_writer(lib.path()).unwrap();
+    let (model, tokenizer) = demo();
+    let cancel = AtomicBool::new(false);
+    let mut pages_seen = Vec::new();
+    let mut pages_prepared = 0;
+    ingest::run(
+        &[pdf],
+        &mut writer,
+        model,
+        tokenizer,
+        &test_options(),
+        &mut |p| match p.event {
+            ProgressEvent::Preparing {
+                stage: PrepareStage::ExtractingPages,
+                done,
+                total,
+                ..
+            } => pages_seen.push((done, total)),
+            ProgressEvent::FilePrepared { pages, .. } => {
+                pages_prepared = pages;
+                cancel.store(true, Ordering::Relaxed);
+            }
+            _ => {}
+        },
+        &cancel,
+    )
+    .unwrap();
+    assert!(pages_prepared > 1, "{pages_prepared}");
+    let expected: Vec<(u64, u64)> = (1..=u64::from(pages_prepared))
+        .map(|n| (n, u64::from(pages_prepared)))
+        .collect();
+    assert_eq!(pages_seen, expected);
+}

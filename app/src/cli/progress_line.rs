@@ -206,6 +206,7 @@ pub fn stage_line(stage: PrepareStage, done: u64, total: u64) -> String {
     let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
     match stage {
         PrepareStage::Indexing => format!("indexing {} chunks", format_count(total)),
+        PrepareStage::ExtractingPages => format!("extracting page {done} of {total}"),
         PrepareStage::Chunking if total > 0 => format!(
             "tokenizing {:.0}% of {}",
             done as f64 * 100.0 / total as f64,
@@ -229,6 +230,10 @@ mod tests {
         assert_eq!(
             stage_line(PrepareStage::Extracting, 0, 300_000_000),
             "extracting 300.0 MB"
+        );
+        assert_eq!(
+            stage_line(PrepareStage::ExtractingPages, 12, 300),
+            "extracting page 12 of 300"
         );
         assert_eq!(
             stage_line(PrepareStage::Indexing, 0, 1204),
