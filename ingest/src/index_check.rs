@@ -42,17 +42,34 @@ pub fn verify_files(dir: &Path) -> Result<()> {
         dir: dir.to_path_buf(),
         reason,
     };
-    let index = Index::open_in_dir(dir).map_err(|e| fail(e.to_string()))?;
-    let damaged = index.validate_checksum().map_err(|e| fail(e.to_string()))?;
-    match damaged.iter().next() {
-        None => Ok(()),
-        Some(first) => Err(fail(format!(
-            "{} file(s) fail their checksum, e.g. {}",
-            damaged.len(),
-            first.display()
-        ))),
+    // A writer in another process may commit, merge and delete the files of the commit this
+    // listing started from: an unreadable file is looked at again, from the newer commit,
+    // before it counts as damage. A checksum mismatch is damage at once.
+    let mut attempt = 1;
+    loop {
+        let checked = Index::open_in_dir(dir).and_then(|index| index.validate_checksum());
+        match checked {
+            Ok(damaged) => {
+                return match damaged.iter().next() {
+                    None => Ok(()),
+                    Some(first) => Err(fail(format!(
+                        "{} file(s) fail their checksum, e.g. {}",
+                        damaged.len(),
+                        first.display()
+                    ))),
+                }
+            }
+            Err(e) if attempt >= UNREADABLE_ATTEMPTS => return Err(fail(e.to_string())),
+            Err(_) => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
     }
 }
+
+/// Times an unreadable index is opened before it counts as damaged (see [`verify_files`]).
+const UNREADABLE_ATTEMPTS: u32 = 3;
 
 /// Every entry of the index, by document id, each list sorted by chunk index.
 pub type IndexContents = BTreeMap<String, Vec<IndexedChunk>>;
