@@ -4,6 +4,7 @@
 mod ask_bench_cmd;
 pub mod check_cmd;
 pub mod engine_cmds;
+mod heartbeat;
 pub mod library_cmds;
 mod progress_line;
 pub mod qa_cmds;

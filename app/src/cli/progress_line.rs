@@ -1,7 +1,6 @@
 //! `ingest`'s progress on stderr: a bar redrawn in place on a terminal; otherwise one line per
-//! finished file and, in between, a status line at least every [`HEARTBEAT`] while anything
-//! happens (a script or a log sees it is alive); nothing with `--json` (stdout then holds only
-//! the JSON summary). While a large file is prepared (hashed, extracted, tokenized, indexed) the
+//! finished file and, in between, the latest status line at least every [`HEARTBEAT`]
+//! ([`Heartbeat`]); nothing with `--json` (stdout then holds only the JSON summary). While a large file is prepared (hashed, extracted, tokenized, indexed) the
 //! bar shows that stage and how far it is, not the reading share.
 
 use std::io::Write;
@@ -10,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use ingest::{PrepareStage, Progress, ProgressEvent};
 
+use super::heartbeat::Heartbeat;
 use crate::tui::draw::{format_count, format_duration};
 use crate::tui::inert_text::inert_name;
 
@@ -17,7 +17,7 @@ use crate::tui::inert_text::inert_name;
 const REDRAW_INTERVAL: Duration = Duration::from_millis(100);
 /// Width of the bar itself, in cells.
 const BAR_CELLS: usize = 24;
-/// Without a terminal, a status line is printed at least this often while events come.
+/// Without a terminal, a status line is printed at least this often.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// Progress reporting for one run.
@@ -30,6 +30,8 @@ pub struct ProgressLine {
     current_file: String,
     /// The stage of the file being prepared, while one is.
     preparing: Option<String>,
+    /// Piped output: the thread that prints the status when nothing else was printed.
+    heartbeat: Option<Heartbeat>,
 }
 
 impl ProgressLine {
@@ -41,6 +43,7 @@ impl ProgressLine {
             last_drawn: None,
             current_file: String::new(),
             preparing: None,
+            heartbeat: (!in_place && !quiet).then(|| Heartbeat::start(HEARTBEAT)),
         }
     }
 
@@ -50,11 +53,7 @@ impl ProgressLine {
             return;
         }
         if matches!(progress.event, ProgressEvent::BetweenLayers) {
-            // Many a second: only the heartbeat of piped output looks at it.
-            if !self.in_place {
-                self.heartbeat(progress);
-            }
-            return;
+            return; // many a second; no progress implied
         }
         let mut stderr = std::io::stderr().lock();
         match &progress.event {
@@ -100,13 +99,28 @@ impl ProgressLine {
                     "[{}/{}] {:?}: {path}",
                     t.files_done, t.files_total, outcome.status
                 );
-                self.last_drawn = Some(Instant::now());
             }
             _ => {}
         }
         drop(stderr);
-        if !self.in_place {
-            self.heartbeat(progress);
+        if let Some(heartbeat) = &self.heartbeat {
+            let printed_a_line = matches!(
+                progress.event,
+                ProgressEvent::Warning { .. }
+                    | ProgressEvent::FileFailed { .. }
+                    | ProgressEvent::FileFinished { .. }
+            );
+            if printed_a_line {
+                heartbeat.printed();
+            }
+            if !matches!(progress.event, ProgressEvent::ChunkRead { .. })
+                || self
+                    .last_drawn
+                    .is_none_or(|t| t.elapsed() >= REDRAW_INTERVAL)
+            {
+                self.last_drawn = Some(Instant::now());
+                heartbeat.set_line(self.status(progress));
+            }
             return;
         }
         let mut stderr = std::io::stderr().lock();
@@ -137,23 +151,11 @@ impl ProgressLine {
         }
     }
 
-    /// Piped output: a status line when none was printed for [`HEARTBEAT`].
-    fn heartbeat(&mut self, progress: &Progress) {
-        let now = Instant::now();
-        let Some(last) = self.last_drawn else {
-            self.last_drawn = Some(now);
-            return;
-        };
-        if now.duration_since(last) < HEARTBEAT {
-            return;
-        }
-        self.last_drawn = Some(now);
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{}", self.status(progress));
-    }
-
     /// Clears the bar before the final output.
     pub fn finish(&mut self) {
+        if let Some(mut heartbeat) = self.heartbeat.take() {
+            heartbeat.stop();
+        }
         if self.in_place && !self.quiet && self.last_drawn.is_some() {
             let mut stderr = std::io::stderr().lock();
             let _ = write!(stderr, "{}", self.clear());
@@ -174,7 +176,13 @@ impl ProgressLine {
 /// `[#########...............]  37% 3/13 files · 8,249/68,903 tokens · 1155 tok/s · ETA 0:52 · 3 checkpoints · complaint.txt`
 pub fn bar_line(progress: &Progress, file: &str) -> String {
     let t = &progress.totals;
-    let fraction = t.fraction_done();
+    // Token totals are known once every file is prepared: before that, nothing is read yet
+    // (not "100% of 0 tokens").
+    let fraction = if t.tokens_total == 0 && t.files_done < t.files_total {
+        0.0
+    } else {
+        t.fraction_done()
+    };
     let filled = ((fraction * BAR_CELLS as f64).round() as usize).min(BAR_CELLS);
     let eta = t
         .eta
@@ -238,6 +246,22 @@ mod tests {
         assert_eq!(
             stage_line(PrepareStage::Indexing, 0, 1204),
             "indexing 1,204 chunks"
+        );
+    }
+
+    #[test]
+    fn bar_is_empty_while_files_are_still_prepared() {
+        let progress = Progress {
+            event: ProgressEvent::Finished,
+            totals: Totals {
+                files_total: 1,
+                ..Totals::default()
+            },
+        };
+        assert!(
+            bar_line(&progress, "big.txt").starts_with("[........................]   0% 0/1 files"),
+            "{}",
+            bar_line(&progress, "big.txt")
         );
     }
 
