@@ -2,10 +2,13 @@
 //! background); subcommands do one thing and print the result (`--json` for scripts).
 
 mod ask_bench_cmd;
+pub mod check_cmd;
 pub mod engine_cmds;
+mod heartbeat;
 pub mod library_cmds;
 mod progress_line;
 pub mod qa_cmds;
+mod stop_signal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +74,9 @@ pub enum Command {
     Summarize(library_cmds::SummarizeArgs),
     /// Write a document's questions, answers and summaries as Markdown.
     Export(library_cmds::ExportArgs),
+    /// Verify every stored part of the library (digests, index, checkpoints); `--repair`
+    /// rebuilds what can be rebuilt.
+    Check(check_cmd::CheckArgs),
     /// Measure the engine's speed.
     Bench(engine_cmds::BenchArgs),
     /// Evaluate a model on a text (bits per byte).
@@ -156,6 +162,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Ask(args)) => library_cmds::ask(&ctx, args),
         Some(Command::Summarize(args)) => library_cmds::summarize(&ctx, args),
         Some(Command::Export(args)) => library_cmds::export(&ctx, args),
+        Some(Command::Check(args)) => check_cmd::check(&ctx, args),
         Some(Command::Bench(args)) => engine_cmds::bench(&ctx, args),
         Some(Command::Eval(args)) => engine_cmds::eval(&ctx, args),
         Some(Command::Convert(args)) => engine_cmds::convert(&ctx, args),

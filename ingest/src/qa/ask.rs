@@ -242,6 +242,13 @@ pub fn ask(
 
     notices.extend(visible.notices.iter().cloned());
     notices.extend(fork.warnings.iter().map(|w| format!("Warning: {w}")));
+    // Damage met on the way (documents left out, an unusable index): the answer must say so.
+    notices.extend(
+        ctx.library
+            .noticed()
+            .iter()
+            .map(|w| format!("Warning: {w}")),
+    );
     if ctx.model.info().is_demo {
         notices.push(
             "Answered by the small bundled demo model: expect a weak answer; check the evidence."

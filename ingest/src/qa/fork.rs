@@ -24,13 +24,10 @@ pub struct LoadedDocument {
 }
 
 impl LoadedDocument {
-    /// Loads document `id` from the library.
+    /// Loads document `id` from the library, its text and chunks checked against their digests
+    /// (damage is an error, and the library notices it for the answer's warnings).
     pub fn load(library: &crate::Library, id: &str) -> Result<LoadedDocument, QaError> {
-        // One read of the record (a long document's page list makes it large).
-        let record = library.document(id)?;
-        let files = library.files(id);
-        let text = files.read_text()?;
-        let chunks = files.read_chunks(&record.digest)?;
+        let (record, text, chunks) = library.load_verified(id)?;
         Ok(LoadedDocument {
             record,
             text,

@@ -398,6 +398,7 @@ impl<'a> ProgressTracker<'a> {
             ProgressEvent::Warning { .. }
             | ProgressEvent::Cancelled
             | ProgressEvent::Finished
+            | ProgressEvent::Preparing { .. }
             | ProgressEvent::BetweenLayers => return None,
         }
         let now = Instant::now();
