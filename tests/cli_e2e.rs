@@ -2,6 +2,7 @@
 //! the bundled demo model into a private library, then answers questions (`ask`, `--json`,
 //! `--all`, `--as-of-page`), writes section summaries (`summarize`, reused on a second run) and
 //! exports the notes (`export`) — checking the citations, provenance and errors a user relies on.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod sandbox;
 

@@ -2,6 +2,7 @@
 //! status and JSON counts, read-only commands refusing a folder without a library, names printed
 //! inert, `check`/`check --repair` on a damaged library, `search` warning about what it left out,
 //! and Ctrl-C / SIGTERM during reading saving the state from before the chunk.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod sandbox;
 

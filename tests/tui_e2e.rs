@@ -1,5 +1,6 @@
 //! End to end: the real `rwkv-reader` binary in a real terminal (tmux), on the sample documents
 //! and the bundled demo model, with a private library and config in a temporary folder.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod sandbox;
 mod tmux_harness;

@@ -13,6 +13,7 @@
 //!
 //! Options (after the positional arguments): `--threads N` (default 2), `--tokens N` (512),
 //! `--chunk N` (256), `--gen N` (16), `--seed N` (1). Prints one JSON object per run.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! `.gguf` in f32, f16 and Q8_0; accuracy of each against the f32 model on a 2,000-token run;
 //! fingerprints; random-init models written straight to `.gguf`; and damaged `.gguf` files, each
 //! made here from a valid one.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The device-generic forward (`TensorModel`) against the reference fixtures and against `Model`'s
 //! own CPU forward, on the CPU device in every build, and on GPU 0 with `--features cuda` (skipped,
 //! with a message, when there is none). Same tolerances as `tests/reference.rs`.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! a disk error, a sync tool or a stray `rm` would, then shows that reading says so, that `check`
 //! names the file and the remedy, and that `check --repair` or the next ingestion brings the
 //! library back to exactly what an undamaged one holds.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod heal_support;
 

@@ -4,6 +4,7 @@
 //! nothing panics, a search or an answer that differs from the undamaged library's carries a
 //! warning, and `check --repair` (plus a new ingestion where it says one is needed) gives back
 //! exactly the undamaged library.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod heal_support;
 

@@ -1,5 +1,6 @@
 //! The hostile-document folder (made by scripts/make_hostile_docs.py): every bad file gets its
 //! own clear outcome, good files around them are ingested, and the run never stops.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

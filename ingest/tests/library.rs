@@ -1,5 +1,6 @@
 //! The library end to end with the demo model: ingest, search, from a hit to a state, skipping
 //! unchanged files, re-ingesting changed ones, damaged and foreign checkpoints, cancellation.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Progress a user can trust while a large file is prepared: before any reading, the run reports
 //! hashing, extracting, tokenizing (with the bytes done, as it goes) and indexing.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

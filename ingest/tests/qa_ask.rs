@@ -2,6 +2,7 @@
 //! right page, checkpoints are never changed, questions never leak into each other, the text
 //! re-read is bounded by the checkpoint spacing, as-of-page never looks ahead, a document still
 //! being read answers from what was read.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod qa_support;
 

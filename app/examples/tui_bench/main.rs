@@ -26,6 +26,9 @@
 //!
 //! The binary has no library target, so this example compiles the binary's own `tui` module
 //! tree (and the two modules it uses) from `src/`: it runs the real code, not a copy.
+// A measuring tool: a failed unwrap stops it with its location. The binary's modules are compiled
+// here as public modules of an example, not a library API.
+#![allow(clippy::unwrap_used, missing_docs)]
 
 // The binary's modules, compiled here as they are; much of them is unused by the benchmark.
 #[allow(dead_code)]
