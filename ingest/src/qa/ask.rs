@@ -5,6 +5,7 @@
 use super::error::QaError;
 use super::fork::{fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, Fork};
 use super::notes;
+pub use super::options::{answer_sampler, AskOptions};
 use super::prompt::{gist_prompt, question_prompt, Prompt};
 use super::provenance::{
     Answer, DocumentRef, Evidence, EvidenceRole, Mode, Provenance, TextSpan, Timing,
@@ -14,7 +15,6 @@ use super::select::{find_evidence, no_match, scope_ids, section_as_passage, Docu
 use super::{now_unix_s, QaContext};
 use engine::{Generation, SamplerConfig};
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 use std::time::Instant;
 
 /// What happens while a question is answered, in order: `Evidence` (before the model reads
@@ -38,53 +38,6 @@ pub enum AskEvent<'a> {
         /// Why.
         reason: &'a str,
     },
-}
-
-/// How to answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AskOptions {
-    /// Ask only these documents (ids); `None`: the whole library.
-    pub documents: Option<Vec<String>>,
-    /// Ask the state after the whole document (or everything up to `as_of_page`).
-    pub whole: bool,
-    /// Use only text and checkpoints up to this page (1-based).
-    pub as_of_page: Option<u32>,
-    /// Only passages overlapping this byte range (asking about one section).
-    pub within_bytes: Option<Range<u64>>,
-    /// Evidence entries at most (the passage read plus further matches).
-    pub passages: usize,
-    /// With one document in scope and no matching passage, answer from its state (`whole`)
-    /// instead of failing with [`QaError::NoMatch`].
-    pub fallback_to_whole: bool,
-    /// Sampling (seed, length); the template's stop strings are added.
-    pub sampler: SamplerConfig,
-    /// Keep the answer in the document's notes.
-    pub save_to_notes: bool,
-}
-
-impl Default for AskOptions {
-    fn default() -> Self {
-        AskOptions {
-            documents: None,
-            whole: false,
-            as_of_page: None,
-            within_bytes: None,
-            passages: 3,
-            fallback_to_whole: true,
-            sampler: answer_sampler(),
-            save_to_notes: true,
-        }
-    }
-}
-
-/// Sampling for answers: ChatRWKV's advice for Q&A (low top-p), a modest length.
-pub fn answer_sampler() -> SamplerConfig {
-    SamplerConfig {
-        temperature: 1.0,
-        top_p: 0.3,
-        max_tokens: 120,
-        ..SamplerConfig::default()
-    }
 }
 
 /// One document's outcome in [`ask_each`].

@@ -7,8 +7,8 @@
 //! captions never are (each starts a filing).
 
 use super::error::QaError;
-use super::fork::LoadedDocument;
 use super::headings::{detect_headings, Heading};
+use super::loaded::LoadedDocument;
 use crate::chunk::Chunk;
 use crate::extract::PageSpan;
 use serde::{Deserialize, Serialize};

@@ -6,56 +6,18 @@
 
 use super::ask::{ms_since, provenance, run_generation, AskEvent};
 use super::error::QaError;
-use super::fork::{
-    fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, LoadedDocument,
-};
+use super::fork::{fork_at_or_before_byte, forward_cue, read_prompt, read_text_span};
+use super::loaded::LoadedDocument;
 use super::notes;
+pub use super::notes::SectionSummary;
 use super::prompt::{summary_prompt, PROMPT_VERSION};
-use super::provenance::{DocumentRef, Mode, Provenance, Timing};
+use super::provenance::{DocumentRef, Mode, Timing};
 use super::retrieve::visible_part;
 use super::sections::{sections_of, Section};
 use super::{now_unix_s, QaContext};
 use engine::SamplerConfig;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
-
-/// A stored summary of one section.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SectionSummary {
-    /// The section (title, kind, byte range, pages, chunks).
-    pub section: Section,
-    /// The summary text (trimmed).
-    pub text: String,
-    /// The document.
-    pub document_id: String,
-    /// Digest of the document version summarised.
-    pub document_digest: String,
-    /// Version of the prompt templates used.
-    pub prompt_version: u32,
-    /// How the state was obtained.
-    pub provenance: Provenance,
-    /// When it was written (seconds since 1970).
-    pub created_at_unix_s: u64,
-}
-
-impl SectionSummary {
-    /// Whether this summary was made for `section` of this document version with this model
-    /// and template (so it can be reused).
-    pub fn matches(
-        &self,
-        section: &Section,
-        digest: &str,
-        fingerprint: &str,
-        family: super::PromptFamily,
-    ) -> bool {
-        self.document_digest == digest
-            && self.provenance.model_fingerprint == fingerprint
-            && self.provenance.family == family
-            && self.prompt_version == PROMPT_VERSION
-            && self.section.byte_range == section.byte_range
-            && self.section.title == section.title
-    }
-}
 
 /// How to summarise.
 #[derive(Debug, Clone, PartialEq)]
