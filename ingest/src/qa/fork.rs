@@ -1,6 +1,7 @@
 //! From a stored checkpoint to a private state at a position in a document. The checkpoint is
 //! read and decoded into a new `State` value (a fork): whatever is fed afterwards changes only
-//! that value, never a file and never another question's state.
+//! that value, never a file and never another question's state. Document text to feed after it
+//! is tokenized first ([`PreparedText`]), so what it costs is known before anything is read.
 
 use super::error::QaError;
 use super::loaded::{floor_boundary, LoadedDocument};
@@ -69,26 +70,51 @@ pub fn fork_at_or_before_byte(
     })
 }
 
-/// Feeds the document text in `range` to `state`, chunk by chunk (cancellable between layers).
-/// Whole chunks are tokenized exactly as ingestion did; `as_material` prepares the text for the
-/// prompt family (chat families get blank lines collapsed) instead of feeding it verbatim.
-pub fn read_text_span(
+/// A stretch of document text tokenized and ready to feed, in pieces that follow the chunks
+/// (so re-reading can be cancelled between them). Prepared before anything is fed, so its cost
+/// is known first (the answer's re-read budget is decided on it).
+#[derive(Debug, Clone)]
+pub struct PreparedText {
+    /// Where it is and how many tokens it takes.
+    pub span: TextSpan,
+    /// Token pieces, one per chunk touched, in order.
+    pieces: Vec<Vec<u32>>,
+}
+
+impl PreparedText {
+    /// Text the state has read already (nothing to feed): recorded with 0 tokens.
+    pub fn already_read(span: TextSpan) -> PreparedText {
+        PreparedText {
+            span,
+            pieces: Vec::new(),
+        }
+    }
+
+    /// Nothing to feed.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+}
+
+/// Tokenizes the document text in `range`, chunk by chunk. Whole chunks are tokenized exactly
+/// as ingestion did; `as_material` prepares the text for the prompt family (chat families get
+/// blank lines collapsed) instead of keeping it verbatim.
+pub fn prepare_text(
     ctx: &QaContext<'_>,
     doc: &LoadedDocument,
-    state: &mut engine::State,
     range: Range<u64>,
     as_material: bool,
-) -> Result<TextSpan, QaError> {
-    let mut tokens_fed = 0u64;
+) -> Result<PreparedText, QaError> {
+    let mut pieces = Vec::new();
+    let mut tokens = 0u64;
     for chunk in &doc.chunks {
         let start = chunk.byte_start.max(range.start);
         let end = chunk.byte_end.min(range.end);
         if start >= end {
             continue;
         }
-        ctx.check_cancel()?;
         let whole_chunk = start == chunk.byte_start && end == chunk.byte_end;
-        let tokens = if whole_chunk && !as_material {
+        let piece = if whole_chunk && !as_material {
             chunk_tokens(ctx.tokenizer, &doc.text, chunk)?
         } else {
             let s = floor_boundary(&doc.text, start as usize);
@@ -103,9 +129,9 @@ pub fn read_text_span(
                 .encode(&body)
                 .map_err(|e| QaError::Tokenizer(e.to_string()))?
         };
-        if !tokens.is_empty() {
-            ctx.read(&tokens, state)?;
-            tokens_fed += tokens.len() as u64;
+        if !piece.is_empty() {
+            tokens += piece.len() as u64;
+            pieces.push(piece);
         }
     }
     let pages = if range.start < range.end {
@@ -113,11 +139,27 @@ pub fn read_text_span(
     } else {
         (0, 0)
     };
-    Ok(TextSpan {
-        byte_range: range,
-        pages,
-        tokens: tokens_fed,
+    Ok(PreparedText {
+        span: TextSpan {
+            byte_range: range,
+            pages,
+            tokens,
+        },
+        pieces,
     })
+}
+
+/// Feeds prepared text to `state`, piece by piece (cancellable between pieces and layers).
+pub fn read_prepared(
+    ctx: &QaContext<'_>,
+    state: &mut engine::State,
+    text: &PreparedText,
+) -> Result<(), QaError> {
+    for piece in &text.pieces {
+        ctx.check_cancel()?;
+        ctx.read(piece, state)?;
+    }
+    Ok(())
 }
 
 /// Feeds prompt text without asking for logits; returns the tokens fed.
