@@ -58,6 +58,7 @@ pub fn run(ctx: &Context, paths: Vec<PathBuf>) -> Result<()> {
             .export_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(".")),
+        ask_options: ctx.config.ask_options(),
         paths,
     };
     let log = stderr_log_path();

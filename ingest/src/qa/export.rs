@@ -158,7 +158,9 @@ pub fn provenance_line(p: &Provenance) -> String {
             .iter()
             .map(|r| format!("{}: {}", r.label, r.span.tokens))
             .collect();
-        format!(" ({} passages read: {})", p.passages.len(), each.join(", "))
+        let n = p.passages.len();
+        let noun = if n == 1 { "passage" } else { "passages" };
+        format!(" ({n} {noun} read: {})", each.join(", "))
     };
     format!(
         "Model {} · {start} · re-read {} tokens{reread_pages} · prompt {} tokens · generated {} tokens ({:?})",

@@ -11,6 +11,10 @@
 //! The prompt starts with a blank line because the state it continues from stopped somewhere in
 //! the middle of the document. Chat families end a turn at a blank line, so their material has
 //! blank lines collapsed (ChatRWKV does the same to user messages).
+//!
+//! The material is one or more passages, each after its page label on a line of its own
+//! ([`passage_label`]: `[pp. 8–9]`, then `[p. 12]` after a line break); with more than one the
+//! opening says "these passages".
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
