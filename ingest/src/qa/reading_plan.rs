@@ -120,7 +120,7 @@ fn outside(range: &Range<u64>, covered: &Range<u64>) -> Option<Range<u64>> {
     if range.start < covered.start {
         return Some(range.start..covered.start);
     }
-    (range.end > covered.end).then(|| covered.end..range.end)
+    (range.end > covered.end).then_some(covered.end..range.end)
 }
 
 #[cfg(test)]
