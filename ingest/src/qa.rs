@@ -26,7 +26,7 @@
 //! checkpoints up to a page; a document still being read is answered from what has been read so
 //! far, and the answer says so.
 //!
-//! [`summarize`] writes per-section summaries ([`sections`]) the same way: from the checkpoint
+//! [`summarize`](fn@summarize) writes per-section summaries ([`sections`]) the same way: from the checkpoint
 //! at the section's start, instruction first, then the section. Answers and summaries are kept
 //! per document ([`notes`]) and exported as Markdown ([`export`]).
 //!

@@ -1,6 +1,6 @@
 //! Generating from a checkpoint: the steps an answer and a section summary share. The caller
-//! forks the nearest checkpoint ([`super::fork`]) and says what to read ([`Reading`]);
-//! [`generate_from_fork`] feeds it to a private copy of the forked state — the lead-in (text
+//! forks the nearest checkpoint ([`super::fork`]) and says what to read (`Reading`);
+//! `generate_from_fork` feeds it to a private copy of the forked state — the lead-in (text
 //! from the checkpoint to where the prompt belongs), the prompt's opening (question or
 //! instruction first), each passage of material after its label, the answer cue — then
 //! generates, streaming text, and records where the state came from and what it cost.

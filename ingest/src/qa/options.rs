@@ -1,5 +1,5 @@
 //! How to answer a question: which documents, which part of them, how many passages, how to
-//! sample. Kept apart from [`super::ask`] so that choosing passages ([`super::select`]) and
+//! sample. Kept apart from [`super::ask`](mod@super::ask) so that choosing passages ([`super::select`]) and
 //! answering can both read the options without importing each other.
 
 use engine::SamplerConfig;
