@@ -128,7 +128,14 @@ fn read_a_book_ask_jump_to_a_section_quit_and_resume_without_rereading() {
     tui.wait_for("> ", STARTUP);
     tui.type_text("Who kept the light at Tallow Point?");
     tui.keys(&["Enter"]);
-    let screen = tui.wait_for("re-read", ANSWER);
+    // The answer's provenance line ("… · re-read N tokens · M generated") comes when it is
+    // done; the evidence lists the tokens re-read per passage as soon as the passages are found.
+    let screen = tui.wait_for(" generated", ANSWER);
+    assert!(screen.contains("re-read"), "{screen}");
+    assert!(
+        screen.contains("read by the model"),
+        "the passages read are marked:\n{screen}"
+    );
     assert!(
         screen.contains("Q: Who kept the light at Tallow Point?"),
         "{screen}"

@@ -134,6 +134,7 @@ impl Context {
                 .export_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".")),
+            ask_options: self.config.ask_options(),
         })
     }
 

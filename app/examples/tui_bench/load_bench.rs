@@ -103,6 +103,7 @@ pub fn run(args: &Args) -> Result<()> {
             &Config::default(),
         )?,
         export_dir: dir.path().to_path_buf(),
+        ask_options: Config::default().ask_options(),
         // Read in the background all along, when asked for.
         paths: match args.read_words {
             0 => Vec::new(),

@@ -65,6 +65,9 @@ pub struct BenchArgs {
     /// With --ask: answer length in tokens.
     #[arg(long, default_value_t = 8)]
     pub answer_tokens: usize,
+    /// With --ask: passages the model reads before each answer.
+    #[arg(long, default_value_t = ingest::qa::DEFAULT_PASSAGES_READ)]
+    pub passages: usize,
 }
 
 /// `rwkv-reader eval`: run tokens through the model and write `logits_last` and the final state.

@@ -77,9 +77,21 @@ pub struct AskArgs {
     /// Most tokens in the answer.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,
+    /// Passages the model reads before answering (1-16): the best one from its checkpoint, then
+    /// the next best of the same document in document order [default: `passages_read` in the
+    /// config, else 3].
+    #[arg(long, value_name = "N", value_parser = parse_passages)]
+    pub passages: Option<usize>,
     /// Print the answer, citations and provenance as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_passages(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of passages"))?;
+    crate::config::check_passages_read(n).map_err(|e| e.to_string())
 }
 
 /// `rwkv-reader summarize`.

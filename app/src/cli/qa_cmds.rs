@@ -131,8 +131,11 @@ pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
     let mut opts = AskOptions {
         whole: args.whole,
         as_of_page: args.as_of_page,
-        ..AskOptions::default()
+        ..ctx.config.ask_options()
     };
+    if let Some(n) = args.passages {
+        opts.passages_read = n;
+    }
     if let Some(n) = args.max_tokens {
         opts.sampler.max_tokens = n;
     }
@@ -220,10 +223,24 @@ fn print_citations(answer: &Answer) {
         println!("Evidence: no passage matched.");
     } else {
         println!("Evidence:");
-        for e in &answer.evidence {
-            let role = match e.role {
-                EvidenceRole::Read => "read",
-                EvidenceRole::AlsoMatched => "also",
+        let read = &answer.provenance.passages;
+        for (i, e) in answer.evidence.iter().enumerate() {
+            // Read passages say their place in the reading order and what they cost.
+            let role = match (e.role, read.iter().position(|p| p.evidence_index == i)) {
+                // Inside the text read from the checkpoint for the best passage.
+                (EvidenceRole::Read, Some(at)) if read[at].span.tokens == 0 => {
+                    format!("read {}/{}, within 1/{}", at + 1, read.len(), read.len())
+                }
+                (EvidenceRole::Read, Some(at)) => {
+                    format!(
+                        "read {}/{}, {} tokens",
+                        at + 1,
+                        read.len(),
+                        read[at].span.tokens
+                    )
+                }
+                (EvidenceRole::Read, None) => "read".to_string(),
+                (EvidenceRole::AlsoMatched, _) => "also".to_string(),
             };
             let snippet = e
                 .snippet

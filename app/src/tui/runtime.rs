@@ -28,6 +28,8 @@ pub struct TuiSettings {
     pub model: ModelChoice,
     /// Where `e` writes a document's notes as Markdown.
     pub export_dir: PathBuf,
+    /// How questions are answered (passages read, re-read budget).
+    pub ask_options: ingest::qa::AskOptions,
 }
 
 /// Opens the TUI on the library, reading `paths` in the background, until the user quits.
@@ -37,6 +39,7 @@ pub fn run(settings: TuiSettings, paths: Vec<PathBuf>) -> Result<()> {
         library_dir: settings.library_dir,
         model: settings.model,
         export_dir: settings.export_dir,
+        ask_options: settings.ask_options,
         paths,
     };
     let log = stderr_log_path();

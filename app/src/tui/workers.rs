@@ -76,6 +76,8 @@ pub struct WorkerContext {
     pub model: ModelChoice,
     /// Where exports are written.
     pub export_dir: PathBuf,
+    /// What every question starts from (passages read, re-read budget; from the config).
+    pub ask_options: ingest::qa::AskOptions,
     /// Books or folders to read in the background.
     pub paths: Vec<PathBuf>,
 }
@@ -185,11 +187,15 @@ impl Workers {
                 within,
             } => {
                 let cancel = self.cancel_flag(job);
+                let options = ingest::qa::AskOptions {
+                    documents: doc_id.map(|id| vec![id]),
+                    within_bytes: within.map(|r| r.start as u64..r.end as u64),
+                    ..self.ctx.ask_options.clone()
+                };
                 self.to_model_jobs(ModelJob::Ask {
                     job,
-                    doc_id,
+                    options,
                     question,
-                    within,
                     cancel,
                 });
                 Ok(())
