@@ -2,15 +2,16 @@
 //! `.gguf` in f32, f16 and Q8_0; accuracy of each against the f32 model on a 2,000-token run;
 //! fingerprints; random-init models written straight to `.gguf`; and damaged `.gguf` files, each
 //! made here from a valid one.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::{fixture, rel_to_max};
-use engine::convert::convert;
-use engine::quant_random::{ensure_random_gguf, write_random_gguf};
-use engine::random_init::random_weights;
+use engine::convert;
+use engine::tools::quant_random::{ensure_random_gguf, write_random_gguf};
+use engine::tools::random_init::random_weights;
 use engine::{EngineError, Model, ModelShape, State, StateError, WeightPrecision};
 
 /// A fresh directory under the system temp dir, removed when dropped.

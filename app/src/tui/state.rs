@@ -230,8 +230,10 @@ pub struct Evidence {
     /// The passage's sentence that best matches the question, drawn highlighted instead of
     /// the snippet (empty when the passage has none).
     pub supporting_sentence: String,
-    /// Where reading restarted for this passage, in words ("checkpoint 3 at token 12,288; 1,530
-    /// tokens re-read").
+    /// The model read this passage before answering (else it only matched the question).
+    pub read: bool,
+    /// What the passage was used for, in words ("read by the model · 2nd of 3 · 64 tokens
+    /// re-read · score 7.1").
     pub provenance: String,
 }
 

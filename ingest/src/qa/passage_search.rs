@@ -49,7 +49,10 @@ pub(crate) fn find_passages(
     opts: &AskOptions,
     docs: &mut DocumentCache,
 ) -> Result<Vec<Evidence>, QaError> {
-    let index = ctx.library.chunk_index();
+    // An unusable index finds nothing, as `search` does (the library has said why).
+    let Some(index) = ctx.library.chunk_index() else {
+        return Ok(Vec::new());
+    };
     let mut analyzer = index.analyzer()?;
     let stems = analyzer.analyze_words(terms);
     if stems.is_empty() {
@@ -262,7 +265,9 @@ pub fn supporting_sentence(
     range: &Range<u64>,
     words: &[String],
 ) -> Result<Option<SupportingSentence>, QaError> {
-    let index = library.chunk_index();
+    let Some(index) = library.chunk_index() else {
+        return Ok(None);
+    };
     let mut analyzer = index.analyzer()?;
     let stems = analyzer.analyze_words(words);
     if stems.is_empty() {

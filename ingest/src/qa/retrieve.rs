@@ -4,7 +4,7 @@
 //! has been read so far. The ranking itself is in [`super::passage_search`].
 
 use super::error::QaError;
-use super::fork::{floor_boundary, LoadedDocument};
+use super::loaded::{floor_boundary, LoadedDocument};
 use super::provenance::ReadingNote;
 use crate::checkpoint::{CheckpointInfo, DamagedCheckpoint};
 use crate::chunk::chunk_page_for_checkpoint;

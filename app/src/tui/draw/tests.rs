@@ -130,7 +130,8 @@ fn evidence() -> Vec<Evidence> {
             range: storm..storm + 60,
             snippet: "On the third night the storm broke the glass".into(),
             supporting_sentence: String::new(),
-            provenance: "checkpoint 1 at token 4,096 · 212 tokens re-read".into(),
+            read: true,
+            provenance: "read by the model · 1st of 1 · 212 tokens re-read · score 7.5".into(),
         },
         Evidence {
             doc_id: "d1".into(),
@@ -139,7 +140,8 @@ fn evidence() -> Vec<Evidence> {
             range: letter..letter + 40,
             snippet: "A letter came from the court in the spring".into(),
             supporting_sentence: String::new(),
-            provenance: "checkpoint 2 at token 8,192 · 97 tokens re-read".into(),
+            read: false,
+            provenance: "also matched · score 3.1".into(),
         },
     ]
 }

@@ -3,7 +3,7 @@
 //! every document of the library that is new, changed or not read to the end, reporting typed
 //! progress. Re-read and remove requests interrupt the run (ingestion checkpoints before it
 //! stops), are carried out, and reading goes on. While a question is answered it pauses between
-//! two chunks (`foreground`).
+//! two layers of the model (`foreground`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,8 +19,8 @@ use ingest::{
 use super::convert::list_documents;
 use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 use crate::tui::state::ReadingProgress;
 
 /// Chunk-by-chunk progress is sent at most this often (the panel cannot show more).
@@ -398,6 +398,7 @@ impl<'a> ProgressTracker<'a> {
             ProgressEvent::Warning { .. }
             | ProgressEvent::Cancelled
             | ProgressEvent::Finished
+            | ProgressEvent::Preparing { .. }
             | ProgressEvent::BetweenLayers => return None,
         }
         let now = Instant::now();

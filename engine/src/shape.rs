@@ -2,10 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::EngineError;
-use crate::state::State;
-
-/// Dimensions of an RWKV-4 model (RWKV4_SPEC §1): all inferred from tensor shapes, never configured.
+/// Dimensions of an RWKV-4 model (engine/RWKV4.md §1): all inferred from tensor shapes, never configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelShape {
     /// Number of blocks (1 + highest block index).
@@ -30,35 +27,9 @@ impl ModelShape {
         2 * v * c + self.n_layer as u64 * per_layer + 2 * c + 2 * c
     }
 
-    /// Floats in one saved state: 5 vectors of width C per layer (RWKV4_SPEC §3).
+    /// Floats in one saved state: 5 vectors of width C per layer (engine/RWKV4.md §4).
     pub fn state_floats(&self) -> usize {
         5 * self.n_layer * self.n_embd
-    }
-
-    /// Checks a forward pass's inputs against this shape: the state's layers and widths, and
-    /// every token below the vocabulary size (both forward paths give the same errors).
-    pub(crate) fn check_input(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
-        if state.layers.len() != self.n_layer
-            || state.layers.iter().any(|l| {
-                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
-                    .iter()
-                    .any(|v| v.len() != self.n_embd)
-            })
-        {
-            return Err(EngineError::StateShape {
-                got_layers: state.layers.len(),
-                got_width: state.width(),
-                want_layers: self.n_layer,
-                want_width: self.n_embd,
-            });
-        }
-        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= self.n_vocab) {
-            return Err(EngineError::TokenOutOfRange {
-                token,
-                n_vocab: self.n_vocab,
-            });
-        }
-        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use candle_core::pickle::{Object, Stack};
 
 use crate::error::EngineError;
-use crate::source::{bytes_to_f32, StoredDType, TensorMeta};
+use crate::formats::stored_tensor::{bytes_to_f32, StoredDType, TensorMeta};
 
 /// Where one tensor's elements live inside the zip.
 #[derive(Debug, Clone)]

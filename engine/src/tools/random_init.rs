@@ -1,16 +1,16 @@
 //! Random RWKV-4 weights of any shape, with the parameter ranges of RWKV-4's own initialisation
 //! (decay ramps, first-token bonus, mix ramps), for benchmarks of shapes that cannot be downloaded.
 
-use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
+use crate::formats::stored_tensor::StoredDType;
 use crate::linear::Linear;
 use crate::precision::WeightPrecision;
 use crate::rng::SplitMix64;
-use crate::source::StoredDType;
+use crate::shape::ModelShape;
 use crate::weights::{Block, Mix, Norm, Weights};
 
-/// Named shapes of the released RWKV-4 Pile models (RWKV4_SPEC §1).
+/// Named shapes of the released RWKV-4 Pile models (engine/RWKV4.md §1).
 pub const NAMED_SHAPES: [(&str, ModelShape); 6] = [
     (
         "169m",

@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
+pub use crate::memory_usage::peak_rss_bytes;
 use crate::model::Model;
 use crate::rng::SplitMix64;
 use crate::sampler::{Sampler, SamplerConfig};
@@ -191,7 +192,7 @@ fn measure(
 pub fn compute_peak_gflops() -> f64 {
     (0..3)
         .map(|_| {
-            rayon::broadcast(|_| crate::panel_kernels::fma_peak_gflops(20_000_000))
+            rayon::broadcast(|_| crate::kernels::panel_products::fma_peak_gflops(20_000_000))
                 .iter()
                 .sum::<f64>()
         })
@@ -206,7 +207,7 @@ pub fn stream_bandwidth() -> f64 {
     const VALUES: usize = 64 << 20;
     const PER_TASK: usize = 1 << 18;
     let buffer: Vec<f32> = vec![1.0; VALUES];
-    crate::huge_pages::advise(&buffer);
+    crate::kernels::huge_pages::advise(&buffer);
     let mut best = f64::INFINITY;
     for _ in 0..5 {
         let start = Instant::now();
@@ -238,12 +239,4 @@ pub fn configure_threads(threads: usize) -> Result<(), EngineError> {
                 "cannot size the thread pool: {e}"
             )))
         })
-}
-
-/// Peak resident set size of this process (Linux `VmHWM`), in bytes.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }

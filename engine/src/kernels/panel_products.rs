@@ -16,7 +16,7 @@
 
 use rayon::prelude::*;
 
-use crate::panels::{PanelMatrix, PANEL};
+use crate::kernels::panels::{PanelMatrix, PANEL};
 
 /// Activation rows per register tile.
 const TILE_ROWS: usize = 6;

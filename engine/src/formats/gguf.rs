@@ -355,11 +355,6 @@ impl GgufWriter {
             .map_err(|e| write_error(&path, e))
     }
 
-    /// The tensor expected next, if any.
-    pub fn next_spec(&self) -> Option<&TensorSpec> {
-        self.specs.get(self.next)
-    }
-
     /// Writes the next tensor's stored bytes (`name` must be the next announced one and `bytes`
     /// exactly its size).
     pub fn write_tensor(&mut self, name: &str, bytes: &[u8]) -> Result<(), EngineError> {

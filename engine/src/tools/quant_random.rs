@@ -3,15 +3,15 @@
 //! benchmarked on a 24 GB machine: peak memory is one tensor (the head, 1 GB in f32) plus its
 //! encoded copy.
 //!
-//! The values are exactly those of [`crate::random_init::random_weights`] with the same seed, so an
+//! The values are exactly those of [`crate::tools::random_init::random_weights`] with the same seed, so an
 //! f32 file has the same fingerprint as the in-memory model, and a Q8_0 file the same as
 //! `Model::from_weights(random_weights(..)).to_precision(Q8_0)`.
 //!
 //! ```no_run
 //! use engine::{Model, WeightPrecision};
-//! use engine::quant_random::ensure_random_gguf;
+//! use engine::tools::quant_random::ensure_random_gguf;
 //! # fn main() -> Result<(), engine::EngineError> {
-//! let shape = engine::random_init::named_shape("14b").expect("known shape");
+//! let shape = engine::tools::random_init::named_shape("14b").expect("known shape");
 //! let path = ensure_random_gguf(shape, 1, WeightPrecision::Q8_0, std::path::Path::new("/tmp"))?;
 //! let model = Model::load(&path)?;   // milliseconds: the weights stay in the file
 //! # Ok(()) }
@@ -20,15 +20,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::ModelShape;
-use crate::convert::{check_blocks, ConvertReport};
 use crate::error::EngineError;
-use crate::gguf::GgufFile;
-use crate::gguf_model::{FileInfo, ModelWriter};
+use crate::formats::convert::{check_blocks, ConvertReport};
+use crate::formats::gguf::GgufFile;
+use crate::formats::gguf_model::{FileInfo, ModelWriter};
+use crate::formats::stored_tensor::StoredDType;
 use crate::precision::WeightPrecision;
-use crate::random_init::{random_dense, random_embedding, random_norm, LayerRamps};
 use crate::rng::SplitMix64;
-use crate::source::StoredDType;
+use crate::shape::ModelShape;
+use crate::tools::random_init::{random_dense, random_embedding, random_norm, LayerRamps};
 
 /// Writes a random-init model of `shape` (seeded by `seed`) to `path` in `precision`.
 pub fn write_random_gguf(

@@ -17,15 +17,14 @@
 
 use std::path::Path;
 
-use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
 use crate::fingerprint::{fingerprint, Digest, Fingerprint};
-use crate::gguf::{GgufFile, GgufTensor, GgufWriter, MetaValue, TensorSpec};
+use crate::formats::gguf::{GgufFile, GgufTensor, GgufWriter, MetaValue, TensorSpec};
+use crate::formats::stored_tensor::StoredDType;
 use crate::linear::Linear;
-use crate::model::Model;
 use crate::precision::WeightPrecision;
-use crate::source::StoredDType;
+use crate::shape::ModelShape;
 use crate::weights::{Block, Mix, Norm, Weights};
 
 /// `general.architecture` of the files written here.
@@ -262,9 +261,18 @@ fn file_type(precision: WeightPrecision) -> u32 {
     }
 }
 
+/// What a GGUF file holds, ready to become a [`crate::Model`].
+pub(crate) struct LoadedGguf {
+    pub(crate) weights: Weights,
+    pub(crate) name: String,
+    pub(crate) format: String,
+    pub(crate) is_demo: bool,
+    pub(crate) fingerprint: Fingerprint,
+}
+
 /// Loads an RWKV-4 GGUF file written by [`ModelWriter`]. Matrices in Q8_0 are used in place from
 /// the memory map; f16 matrices are widened to f32; the embedding stays in the file.
-pub(crate) fn load(path: &Path) -> Result<Model, EngineError> {
+pub(crate) fn load(path: &Path) -> Result<LoadedGguf, EngineError> {
     let file = GgufFile::open(path)?;
     let bad = |reason: String| EngineError::bad(path, reason);
     match file.metadata_str("general.architecture") {
@@ -311,14 +319,13 @@ pub(crate) fn load(path: &Path) -> Result<Model, EngineError> {
         .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "RWKV-4".to_string());
     let is_demo = file.metadata_bool("rwkv_reader.demo").unwrap_or(false);
-    Ok(Model::assemble(
+    Ok(LoadedGguf {
         weights,
         name,
-        format!("gguf ({precision})"),
+        format: format!("gguf ({precision})"),
         is_demo,
         fingerprint,
-        Some(path.to_path_buf()),
-    ))
+    })
 }
 
 fn shape_from_metadata(file: &GgufFile) -> Result<ModelShape, EngineError> {
@@ -475,7 +482,7 @@ fn build_weights(
 }
 
 /// The fingerprint recorded at conversion, checked to belong to this shape and precision.
-/// Recomputing it would touch pages all over a 15 GB file; [`Model::compute_fingerprint`] does it
+/// Recomputing it would touch pages all over a 15 GB file; `Model::compute_fingerprint` does it
 /// on demand.
 fn stored_fingerprint(
     file: &GgufFile,

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::config::ModelShape;
 use crate::error::EngineError;
 use crate::fingerprint::Fingerprint;
-use crate::gguf_model::{FileInfo, ModelWriter};
+use crate::formats::checkpoint_file::CheckpointFile;
+use crate::formats::gguf_model::{FileInfo, ModelWriter};
 use crate::precision::WeightPrecision;
-use crate::source::CheckpointFile;
+use crate::shape::ModelShape;
 use crate::weights::{fold_ln0, Reader};
 
 /// What a conversion writes: `rwkv-reader convert IN OUT --to q8_0|f16|f32`.
@@ -65,7 +65,7 @@ impl ConvertReport {
             bytes_written,
             seconds: started.elapsed().as_secs_f64(),
             fingerprint,
-            peak_rss_bytes: crate::bench::peak_rss_bytes(),
+            peak_rss_bytes: crate::memory_usage::peak_rss_bytes(),
         })
     }
 }

@@ -16,7 +16,7 @@
 
 use rayon::prelude::*;
 
-use crate::huge_pages;
+use crate::kernels::huge_pages;
 
 /// Output rows per panel: two AVX vectors of f32.
 pub const PANEL: usize = 16;

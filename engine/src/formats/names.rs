@@ -1,5 +1,5 @@
 //! Checkpoint tensor names: BlinkDL's are canonical here; Hugging Face `RwkvForCausalLM` names are
-//! mapped onto them (RWKV4_SPEC §6), and newer RWKV versions are recognised so they can be refused.
+//! mapped onto them (engine/RWKV4.md §2.2), and newer RWKV versions are recognised so they can be refused.
 
 /// Which naming convention a checkpoint uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn to_blinkdl(name: &str) -> String {
 }
 
 /// Returns the name of a tensor that marks a checkpoint as RWKV-5, -6 or -7, if there is one.
-/// RWKV4_SPEC §1: v4 iff no key contains `ln_x`, `gate.weight` or `time_maa`; `time_faaaa` is v5/v6 only.
+/// engine/RWKV4.md §2.3: v4 iff no key contains `ln_x`, `gate.weight` or `time_maa`; `time_faaaa` is v5/v6 only.
 pub fn newer_version_marker<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     const MARKERS: [&str; 6] = [
         "ln_x",
