@@ -22,6 +22,8 @@ use super::sentences::floor_char as floor_boundary;
 use super::AskOptions;
 use super::QaContext;
 use crate::chunk::Chunk;
+use crate::index::IndexedChunk;
+use crate::IngestError;
 use std::ops::Range;
 
 /// Chunks asked of the whole scope to find the candidate documents.
@@ -37,6 +39,8 @@ const NEIGHBOUR_CHUNKS: u32 = 1;
 struct Candidate {
     id: String,
     regions: Vec<ScoredRegion>,
+    /// What limits the text used (still being read, as-of page), for the reader.
+    limits: Vec<String>,
 }
 
 /// The visible passages for `terms` in `scope`, best first (at most `opts.passages`); the first
@@ -77,9 +81,18 @@ pub(crate) fn find_passages(
 
     let mut candidates = Vec::new();
     for id in document_ids {
-        // A document being re-ingested right now may not load; the others still answer.
-        let Ok((doc, visible)) = docs.get(ctx, id, opts.as_of_page) else {
-            continue;
+        // A document that does not load is left out; the others still answer. Damage is
+        // noticed by the loader; a document the index holds but the library does not is
+        // noticed here (as `Library::search` does), since its passage may be the best one.
+        let (doc, visible) = match docs.get(ctx, id, opts.as_of_page) {
+            Ok(found) => found,
+            Err(QaError::Library(IngestError::UnknownDocument(_))) => {
+                ctx.library.notice(format!(
+                    "the search index holds chunks of document {id}, which has no record.json (removed, or the file was lost): its hits were left out; run `rwkv-reader check`"
+                ));
+                continue;
+            }
+            Err(_) => continue,
         };
         let Ok(visible) = visible.visible else {
             continue;
@@ -114,14 +127,23 @@ pub(crate) fn find_passages(
                 )
             })
             .collect();
-        let mut chunk_ids: Vec<u32> = hits
+        let mut entries: Vec<IndexedChunk> = hits
             .iter()
             .filter(|h| h.chunk.document_id == id)
-            .map(|h| h.chunk.chunk_index)
+            .map(|h| h.chunk.clone())
             .collect();
         for (_, chunk) in index.search_weighted_in(id, &weighted, DOCUMENT_HITS)? {
-            chunk_ids.push(chunk.chunk_index);
+            entries.push(chunk);
         }
+        // An index out of step with the document's chunk list would point at the wrong text.
+        if !entries.iter().all(|e| entry_matches(e, &doc.chunks)) {
+            ctx.library.notice(format!(
+                "the search index disagrees with the chunk list of {}: its hits were left out; run `rwkv-reader check --repair` to rebuild the index",
+                doc.record.title
+            ));
+            continue;
+        }
+        let chunk_ids: Vec<u32> = entries.iter().map(|e| e.chunk_index).collect();
         let regions = regions_of(&chunk_ids, &doc.text, &doc.chunks, &limit)
             .into_iter()
             .map(|r| {
@@ -139,9 +161,19 @@ pub(crate) fn find_passages(
         candidates.push(Candidate {
             id: id.to_string(),
             regions,
+            limits: visible.notices.clone(),
         });
     }
     choose(ctx, candidates, terms, opts.passages.max(1), docs)
+}
+
+/// Whether an index entry describes chunk `entry.chunk_index` of `chunks` as it is.
+fn entry_matches(entry: &IndexedChunk, chunks: &[Chunk]) -> bool {
+    chunks.get(entry.chunk_index as usize).is_some_and(|c| {
+        c.byte_start == entry.byte_range.start
+            && c.byte_end == entry.byte_range.end
+            && (c.page_start, c.page_end) == entry.pages
+    })
 }
 
 /// Byte ranges of `text` (inside `limit`, on char boundaries) of the runs of `chunks` made of
@@ -228,6 +260,16 @@ fn choose(
         }
         let range = passage_around(region, &window, &taken[c]);
         taken[c].push(range.clone());
+        // The answer says what limits its own document's text; a further passage from another
+        // document that is only partly read (or cut at the as-of page) must say so too.
+        if evidence
+            .first()
+            .is_some_and(|first: &Evidence| first.document_id != candidates[c].id)
+        {
+            for limit in &candidates[c].limits {
+                ctx.library.notice(limit.clone());
+            }
+        }
         let (doc, _) = docs.get(ctx, &candidates[c].id, None)?;
         let support = sentence(window.best_sentence);
         let support_text = &doc.text[support.start as usize..support.end as usize];

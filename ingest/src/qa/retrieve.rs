@@ -6,7 +6,7 @@
 use super::error::QaError;
 use super::loaded::{floor_boundary, LoadedDocument};
 use super::provenance::ReadingNote;
-use crate::checkpoint::{CheckpointInfo, DamagedCheckpoint};
+use crate::checkpoint::{self, CheckpointInfo, DamagedCheckpoint};
 use crate::chunk::chunk_page_for_checkpoint;
 use crate::index::Snippet;
 use std::ops::Range;
@@ -203,7 +203,20 @@ pub fn visible_part(
         });
     }
     // One listing serves both the reading progress and, later, the fork.
-    let (checkpoints, damaged) = library.checkpoints(&doc.record.id, fingerprint)?;
+    let (checkpoints, mut damaged) = library.checkpoints(&doc.record.id, fingerprint)?;
+    // A checkpoint of the schedule that is gone (deleted by hand, a sync tool) is passed over
+    // like a damaged one: an answer forked from further back must say so.
+    let dir =
+        checkpoint::checkpoint_dir(&library.checkpoints_root(), &fingerprint.0, &doc.record.id);
+    for position in checkpoint::missing_positions(&checkpoints) {
+        if !damaged.iter().any(|d| d.position == Some(position)) {
+            damaged.push(DamagedCheckpoint {
+                path: checkpoint::checkpoint_path(&dir, position),
+                position: Some(position),
+                reason: "missing".into(),
+            });
+        }
+    }
     let chunks_read = checkpoints.last().map_or(0, |c| c.header.chunks_read);
     let chunk_count = doc.record.chunk_count;
     let (read_until, page_read) = chunk_page_for_checkpoint(&doc.chunks, chunks_read);
