@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{ModelInfo, ModelShape};
 use crate::error::EngineError;
-use crate::fingerprint::{fingerprint, Digest, Fingerprint};
+use crate::fingerprint::{fingerprint, precision_label, Digest, Fingerprint};
 use crate::names::Naming;
 use crate::precision::WeightPrecision;
 use crate::source::CheckpointFile;
@@ -146,7 +146,7 @@ impl Model {
 fn compute_fingerprint(weights: &Weights) -> Fingerprint {
     fingerprint(
         &weights.shape,
-        weights.precision.name(),
+        &precision_label(weights.precision),
         &digest_weights(weights),
     )
 }

@@ -220,6 +220,30 @@ fn fingerprints_follow_the_weights_and_the_precision() {
     ));
 }
 
+/// A state read with the earlier Q8_0 chunk product (weights dequantized to f32, an f32 matrix
+/// product) differs in its last bits from one read with the integer products, so it carries the
+/// earlier fingerprint (precision `q8_0`, the same digest) and is refused, and its checkpoint folder
+/// (named by the fingerprint) is another.
+#[test]
+fn states_read_by_the_earlier_q8_0_products_are_not_resumed() {
+    let dir = TempDir::new("fp-version");
+    let (_, q8) = converted(&dir, WeightPrecision::Q8_0);
+    let label = engine::fingerprint::precision_label(WeightPrecision::Q8_0);
+    assert_eq!(label, "q8_0v2");
+    let current = q8.fingerprint().0.clone();
+    assert!(current.contains("-q8_0v2-"), "{current}");
+    let earlier = engine::Fingerprint(current.replace("-q8_0v2-", "-q8_0-"));
+    assert_ne!(&earlier, q8.fingerprint());
+    assert_eq!(earlier.short(), q8.fingerprint().short());
+    let mut state = q8.new_state();
+    q8.read(&[1, 2, 3], &mut state).expect("read");
+    let bytes = state.to_bytes(&earlier);
+    assert!(matches!(
+        State::from_bytes(&bytes, q8.fingerprint()),
+        Err(StateError::WrongModel { .. })
+    ));
+}
+
 #[test]
 fn every_checkpoint_format_converts_to_the_same_weights() {
     let dir = TempDir::new("formats");
