@@ -139,48 +139,118 @@ fn pack_tile(
     #[cfg(target_arch = "x86_64")]
     if crate::kernels::has_avx2_fma() {
         // SAFETY: the CPU features were detected.
-        unsafe { pack_tile_avx2(tile_x, width, tile_rows, coding, bytes, scales) };
+        unsafe { avx2::pack_tile(tile_x, width, tile_rows, coding, bytes, scales) };
         return;
     }
-    pack_tile_plain(tile_x, width, tile_rows, coding, bytes, scales);
+    pack_tile_with(
+        tile_x,
+        width,
+        tile_rows,
+        coding,
+        bytes,
+        scales,
+        |xs, flip, out| {
+            let mut q = [0i8; Q8_0_BLOCK_VALUES];
+            let d = quantize_block(xs, &mut q);
+            for (o, &v) in out.iter_mut().zip(&q) {
+                *o = (v as u8) ^ flip;
+            }
+            d
+        },
+    );
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn pack_tile_avx2(
-    tile_x: &[f32],
-    width: usize,
-    tile_rows: usize,
-    coding: ByteCoding,
-    bytes: &mut [u8],
-    scales: &mut [f32],
-) {
-    pack_tile_plain(tile_x, width, tile_rows, coding, bytes, scales)
-}
-
+/// Packs a tile, `quantize(block, flip, out)` giving each block's scale and its 32 bytes in order
+/// (`q`, or `q + 128` when `flip` is 0x80: flipping the top bit of a signed byte adds 128).
 #[inline(always)]
-fn pack_tile_plain(
+fn pack_tile_with(
     tile_x: &[f32],
     width: usize,
     tile_rows: usize,
     coding: ByteCoding,
     bytes: &mut [u8],
     scales: &mut [f32],
+    quantize: impl Fn(&[f32], u8, &mut [u8; Q8_0_BLOCK_VALUES]) -> f32,
 ) {
     let flip = pad_byte(coding);
     let block_bytes = Q8_0_BLOCK_VALUES * tile_rows;
-    let mut q = [0i8; Q8_0_BLOCK_VALUES];
+    let mut q = [0u8; Q8_0_BLOCK_VALUES];
     for (r, row) in tile_x.chunks_exact(width).enumerate() {
         for (b, xs) in row.chunks_exact(Q8_0_BLOCK_VALUES).enumerate() {
-            scales[b * tile_rows + r] = quantize_block(xs, &mut q);
+            scales[b * tile_rows + r] = quantize(xs, flip, &mut q);
             let block = &mut bytes[b * block_bytes..(b + 1) * block_bytes];
             for (g, values) in q.chunks_exact(GROUP_VALUES).enumerate() {
                 let at = (g * tile_rows + r) * GROUP_VALUES;
-                for (dst, &v) in block[at..at + GROUP_VALUES].iter_mut().zip(values) {
-                    *dst = (v as u8) ^ flip;
-                }
+                block[at..at + GROUP_VALUES].copy_from_slice(values);
             }
         }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{pack_tile_with, ByteCoding, Q8_0_BLOCK_VALUES};
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn pack_tile(
+        tile_x: &[f32],
+        width: usize,
+        tile_rows: usize,
+        coding: ByteCoding,
+        bytes: &mut [u8],
+        scales: &mut [f32],
+    ) {
+        pack_tile_with(
+            tile_x,
+            width,
+            tile_rows,
+            coding,
+            bytes,
+            scales,
+            |xs, flip, out| {
+                // SAFETY: the features are enabled in this function; `xs` holds a whole block.
+                unsafe { quantize_block(xs, flip, out) }
+            },
+        )
+    }
+
+    /// `super::quantize_block` in vector registers, with the same operations (maximum of the
+    /// magnitudes, `d = max / 127`, `x · (1/d)` rounded to the nearest integer, ties to even), so
+    /// the same bytes and scale; the bytes flipped by `flip`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn quantize_block(xs: &[f32], flip: u8, out: &mut [u8; Q8_0_BLOCK_VALUES]) -> f32 {
+        debug_assert!(xs.len() >= Q8_0_BLOCK_VALUES);
+        let p = xs.as_ptr();
+        let v = [
+            _mm256_loadu_ps(p),
+            _mm256_loadu_ps(p.add(8)),
+            _mm256_loadu_ps(p.add(16)),
+            _mm256_loadu_ps(p.add(24)),
+        ];
+        let sign = _mm256_set1_ps(-0.0);
+        let m = v.iter().fold(_mm256_setzero_ps(), |m, &x| {
+            _mm256_max_ps(m, _mm256_andnot_ps(sign, x))
+        });
+        let m = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        let amax = _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+        let d = amax / 127.0;
+        let inverse = _mm256_set1_ps(if d != 0.0 { 1.0 / d } else { 0.0 });
+        // Rounds to nearest, ties to even (the default mode), as the scalar code's 1.5·2^23 trick.
+        let q = v.map(|x| _mm256_cvtps_epi32(_mm256_mul_ps(x, inverse)));
+        // packs work within 128-bit halves: the bytes come out as dwords 0, 2, 4, 6 | 1, 3, 5, 7
+        // of the block; the permutation puts them back in order.
+        let bytes = _mm256_packs_epi16(
+            _mm256_packs_epi32(q[0], q[1]),
+            _mm256_packs_epi32(q[2], q[3]),
+        );
+        let bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        let bytes = _mm256_xor_si256(bytes, _mm256_set1_epi8(flip as i8));
+        _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, bytes);
+        d
     }
 }
 
@@ -220,6 +290,45 @@ mod tests {
                 let scales = &tiles.tile_scales(1, b)[..tile_rows];
                 assert!(scales[0] != 0.0 && scales[1..].iter().all(|&d| d == 0.0));
             }
+        }
+    }
+
+    #[test]
+    fn vector_and_plain_quantizers_give_the_same_bytes() {
+        // Values of many magnitudes and signs, and zeros.
+        let x: Vec<f32> = (0..64 * 32)
+            .map(|i| match i % 97 {
+                0 => 0.0,
+                1 => 127.0,
+                2 => 0.5,
+                3 => -1.5,
+                _ => ((i * 7919) % 2001) as f32 / 1000.0 - 1.0,
+            } * (1.0 + (i / 32) as f32))
+            .collect();
+        let width = 2 * 32;
+        let rows = x.len() / width;
+        for coding in [ByteCoding::Signed, ByteCoding::Offset128] {
+            let (mut fast, mut fast_scales) = (vec![0u8; x.len()], vec![0f32; x.len() / 32]);
+            pack_tile(&x, width, rows, coding, &mut fast, &mut fast_scales);
+            let (mut plain, mut plain_scales) = (vec![0u8; x.len()], vec![0f32; x.len() / 32]);
+            pack_tile_with(
+                &x,
+                width,
+                rows,
+                coding,
+                &mut plain,
+                &mut plain_scales,
+                |xs, flip, out| {
+                    let mut q = [0i8; 32];
+                    let d = quantize_block(xs, &mut q);
+                    for (o, &v) in out.iter_mut().zip(&q) {
+                        *o = (v as u8) ^ flip;
+                    }
+                    d
+                },
+            );
+            assert_eq!(fast, plain);
+            assert_eq!(fast_scales, plain_scales);
         }
     }
 

@@ -41,7 +41,6 @@ impl WeightPanel {
 
     /// Repacks up to 16 rows of `blocks` Q8_0 blocks each (`rows` holds whole rows).
     pub(crate) fn pack(&mut self, rows: &[u8], blocks: usize) {
-        let row_bytes = blocks * Q8_0_BLOCK_BYTES;
         self.blocks = blocks;
         self.bytes.clear();
         self.bytes.resize(blocks * PANEL_BLOCK_BYTES, 0);
@@ -49,20 +48,54 @@ impl WeightPanel {
         self.scales.resize(blocks * PANEL_OUTPUTS, 0.0);
         self.offsets.clear();
         self.offsets.resize(blocks * PANEL_OUTPUTS, 0);
-        if row_bytes == 0 {
+        if blocks == 0 {
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if crate::kernels::has_avx2_fma() && std::arch::is_x86_feature_detected!("f16c") {
+            // SAFETY: the CPU features were detected.
+            unsafe { self.pack_avx2(rows, blocks) };
+            return;
+        }
+        self.pack_rows(rows, blocks, |block| {
+            half::f16::from_le_bytes([block[0], block[1]]).to_f32()
+        });
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn pack_avx2(&mut self, rows: &[u8], blocks: usize) {
+        use std::arch::x86_64::*;
+        self.pack_rows(rows, blocks, |block| {
+            let bits = u16::from_le_bytes([block[0], block[1]]);
+            // SAFETY: F16C is enabled in this function.
+            unsafe { _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32))) }
+        });
+    }
+
+    /// The repacking, `scale(block)` decoding a block's f16 scale.
+    #[inline(always)]
+    fn pack_rows(&mut self, rows: &[u8], blocks: usize, scale: impl Fn(&[u8]) -> f32) {
+        let row_bytes = blocks * Q8_0_BLOCK_BYTES;
         for (o, row) in rows.chunks_exact(row_bytes).take(PANEL_OUTPUTS).enumerate() {
             for (b, block) in row.chunks_exact(Q8_0_BLOCK_BYTES).enumerate() {
-                self.scales[b * PANEL_OUTPUTS + o] =
-                    half::f16::from_le_bytes([block[0], block[1]]).to_f32();
+                self.scales[b * PANEL_OUTPUTS + o] = scale(block);
                 let values = &block[2..];
                 let sum: i32 = values.iter().map(|&v| v as i8 as i32).sum();
                 self.offsets[b * PANEL_OUTPUTS + o] = -128 * sum;
                 let dst = &mut self.bytes[b * PANEL_BLOCK_BYTES..(b + 1) * PANEL_BLOCK_BYTES];
-                for (g, group) in values.chunks_exact(GROUP_VALUES).enumerate() {
-                    let at = (g * PANEL_OUTPUTS + o) * GROUP_VALUES;
-                    dst[at..at + GROUP_VALUES].copy_from_slice(group);
+                // Fixed-size views, so the 8 four-byte moves compile without bounds checks.
+                let (Ok(groups), Ok(dst)) = (
+                    <&[u8; Q8_0_BLOCK_VALUES]>::try_from(values),
+                    <&mut [u8; PANEL_BLOCK_BYTES]>::try_from(dst),
+                ) else {
+                    continue;
+                };
+                let lane = o.min(PANEL_OUTPUTS - 1) * GROUP_VALUES;
+                for g in 0..GROUPS_PER_BLOCK {
+                    let at = g * PANEL_OUTPUTS * GROUP_VALUES + lane;
+                    let src = g * GROUP_VALUES;
+                    dst[at..at + GROUP_VALUES].copy_from_slice(&groups[src..src + GROUP_VALUES]);
                 }
             }
         }
