@@ -283,7 +283,7 @@ mod tests {
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= 0.02 * scale, "{g} vs {w}");
         }
-        // One row (integer dot products) and a chunk (f32 gemm of the same values) agree to rounding.
+        // One row and a chunk (both integer products, summed in different orders) agree to rounding.
         let one = quant.forward(&x[..in_f], 1)?;
         for (a, b) in one.iter().zip(&got[..out_f]) {
             assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
