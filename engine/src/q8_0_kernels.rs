@@ -142,7 +142,7 @@ pub(crate) fn matmul_on(
                 for depth in (0..blocks).step_by(DEPTH_BLOCKS) {
                     let len = DEPTH_BLOCKS.min(blocks - depth);
                     for (t, tile) in result.chunks_exact_mut(tile_values).enumerate() {
-                        tile_product(path, &panel, &acts, t, depth, len, tile, depth > 0);
+                        tile_product(path, &panel, &acts, t, depth..depth + len, tile, depth > 0);
                     }
                 }
             }

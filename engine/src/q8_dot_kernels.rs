@@ -108,18 +108,18 @@ pub fn q8_path() -> Q8Path {
 }
 
 /// `out` (`tile_rows × 16`, row-major) set to — or, with `accumulate`, increased by — the product
-/// of activation tile `tile` and `panel` over blocks `first_block..first_block + blocks`. `acts`
-/// must be laid out for `path` ([`Q8Path::tile_rows`], [`Q8Path::coding`]).
+/// of activation tile `tile` and `panel` over the blocks `depth`. `acts` must be laid out for
+/// `path` ([`Q8Path::tile_rows`], [`Q8Path::coding`]).
 pub(crate) fn tile_product(
     path: Q8Path,
     panel: &WeightPanel,
     acts: &ActivationTiles,
     tile: usize,
-    first_block: usize,
-    blocks: usize,
+    depth: std::ops::Range<usize>,
     out: &mut [f32],
     accumulate: bool,
 ) {
+    let (first_block, blocks) = (depth.start, depth.len());
     let rows = path.tile_rows();
     assert!(
         acts.tile_rows() == rows
