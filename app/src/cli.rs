@@ -135,6 +135,7 @@ impl Context {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".")),
             ask_options: self.config.ask_options(),
+            ingest_options: self.config.ingest_options(),
         })
     }
 

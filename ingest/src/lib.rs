@@ -97,7 +97,7 @@ pub use ignore_file::IGNORE_FILE_NAME;
 pub use index::Snippet;
 pub use library::{chunk_tokens, Library, LibraryWriter, ReadingProgress, SearchHit, StartPoint};
 pub use pdf::{PageStatus, PdfOptions, WorkerCommand};
-pub use pipeline::{read_stored, run, IngestOptions};
+pub use pipeline::{read_stored, run, IngestOptions, SpacingTarget};
 pub use progress::{
     FileOutcome, OutcomeStatus, PrepareStage, Progress, ProgressEvent, Summary, Totals,
 };

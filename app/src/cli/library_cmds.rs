@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 use clap::Args;
 use ingest::qa::provenance::{marked_snippet, page_label};
-use ingest::{IngestOptions, Library, OutcomeStatus, Summary};
+use ingest::{Library, OutcomeStatus, Summary};
 use std::ffi::OsString;
 use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
@@ -32,8 +32,9 @@ pub struct IngestArgs {
     /// Files or folders to read (recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Save the model's state every N chunks of ~512 tokens [default: 8, about every 4,096
-    /// tokens].
+    /// Save the model's state every N chunks of ~512 tokens [default: spaced so an answer
+    /// starts within `answer_wait_s` (config, 15 s) at the model's measured reading speed, at
+    /// most every 8 chunks (about 4,096 tokens), within `checkpoint_budget_mb` (256) a document].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: Option<u64>,
     /// Print the per-file outcome summary as JSON instead of a progress bar and a table.
@@ -138,9 +139,11 @@ fn ingest_files(ctx: &Context, args: &IngestArgs) -> Result<ExitCode> {
     eprintln!("model: {}", model.info().label());
     let mut writer = Library::open_writer(&dir)
         .with_context(|| format!("opening the library {} for writing", dir.display()))?;
-    let mut options = IngestOptions::default();
+    let mut options = ctx.config.ingest_options();
     if let Some(every) = args.checkpoint_every {
+        // An explicit spacing replaces the one chosen for the wait.
         options.checkpoint_every_chunks = usize::try_from(every).unwrap_or(usize::MAX);
+        options.spacing = None;
     }
     let mut progress = ProgressLine::new(std::io::stderr().is_terminal(), args.json);
     let stop = stop_signal::install();

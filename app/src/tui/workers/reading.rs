@@ -53,6 +53,7 @@ impl ReadingHandle {
     pub fn spawn(
         library_dir: PathBuf,
         paths: Vec<PathBuf>,
+        options: IngestOptions,
         model: Arc<ModelSlot>,
         foreground: Arc<Foreground>,
         sink: EventSink,
@@ -67,6 +68,7 @@ impl ReadingHandle {
             move || {
                 let thread = ReadingThread {
                     library_dir,
+                    options,
                     sink,
                     interrupt: thread_interrupt,
                     foreground,
@@ -109,6 +111,7 @@ impl ReadingHandle {
 
 struct ReadingThread {
     library_dir: PathBuf,
+    options: IngestOptions,
     sink: EventSink,
     interrupt: Arc<AtomicBool>,
     /// Questions being answered, which reading makes way for.
@@ -299,7 +302,7 @@ impl ReadingThread {
             writer,
             &model.model,
             &model.tokenizer,
-            &IngestOptions::default(),
+            &self.options,
             &mut on_progress,
             &self.interrupt,
         )
