@@ -63,7 +63,11 @@ fn a_long_wait_keeps_the_configured_spacing_and_a_small_budget_widens_it() {
 
     let lib = tempfile::tempdir().unwrap();
     let mut writer = ingest::Library::open_writer(lib.path()).unwrap();
-    ingest(&mut writer, &[file.clone()], &spaced(3_600_000, 1 << 30, 3));
+    ingest(
+        &mut writer,
+        std::slice::from_ref(&file),
+        &spaced(3_600_000, 1 << 30, 3),
+    );
     drop(writer);
     let n = chunk_count(lib.path());
     let found = checkpoints(lib.path());
@@ -101,7 +105,7 @@ fn a_resumed_document_keeps_the_spacing_it_was_read_with() {
     let (model, tokenizer) = demo();
     let options = spaced(3_600_000, 1 << 30, 2);
     ingest::run(
-        &[first.clone()],
+        std::slice::from_ref(&first),
         &mut writer,
         model,
         tokenizer,
