@@ -2,7 +2,7 @@
 # Ask benchmark: time to the first answer token on a ~10K-token and a ~1M-token synthetic
 # document, read with the bundled demo model at the default spacing (512-token chunks, a
 # checkpoint every 8 chunks). Answers start from the nearest checkpoint, so the two times must
-# be close (issue 5: ratio <= 1.2). Extra arguments go to `rwkv-reader bench --ask` (e.g.
+# be close (required: ratio <= 1.2; BENCHMARKS.md, "Ask"). Extra arguments go to `rwkv-reader bench --ask` (e.g.
 # --json, --doc-tokens 10000,100000, --bench-model PATH).
 # The first run ingests the 1M-token document (minutes); later runs reuse target/bench-ask.
 set -euo pipefail

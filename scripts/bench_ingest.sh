@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reading cost is linear and memory flat: ingest synthetic documents of ~10K, ~100K and ~1M tokens with the
-# bundled demo model and report tokens/s and peak RSS for each (issue 4, item 10).
+# bundled demo model and report tokens/s and peak RSS for each (BENCHMARKS.md, "Ingestion").
 #
 #   cargo build --release -p rwkv-reader
 #   scripts/bench_ingest.sh [SIZES...]        # default: 10000 100000 1000000 (approximate tokens)

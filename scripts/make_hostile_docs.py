@@ -13,7 +13,9 @@ import os
 import random
 import zlib
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "ingest", "tests", "fixtures", "hostile")
+OUT = os.environ.get("HOSTILE_OUT") or os.path.join(
+    os.path.dirname(__file__), "..", "ingest", "tests", "fixtures", "hostile"
+)
 
 
 def pdf(objects, root=1):
@@ -119,6 +121,16 @@ def main():
     buf = io.BytesIO()
     writer.write(buf)
     write("encrypted.pdf", buf.getvalue())
+    # The same pages encrypted the way most tools write it (the whole document cloned, so the
+    # catalog and page tree are encrypted objects too): with a user password, the loader opens
+    # nothing, which must read as "needs a password", not "no pages"; with only an owner password
+    # the empty user password opens it and the text is read.
+    for name, user_password in [("encrypted_cloned.pdf", "secret"), ("encrypted_empty_password.pdf", "")]:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(good)))
+        writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
+        buf = io.BytesIO()
+        writer.write(buf)
+        write(name, buf.getvalue())
 
     write("scanned.pdf", text_pdf([None, None]))
     write("partly_scanned.pdf", text_pdf([GOOD_PAGES[0], None, GOOD_PAGES[2]]))

@@ -10,7 +10,7 @@ import argparse
 
 import torch
 
-SHAPES = {  # layers, width, vocabulary (RWKV4_SPEC §1)
+SHAPES = {  # layers, width, vocabulary (engine/RWKV4.md §1)
     "169m": (12, 768, 50277),
     "430m": (24, 1024, 50277),
     "1b5": (24, 2048, 50277),

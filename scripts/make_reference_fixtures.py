@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ["RWKV_JIT_ON"] = "1"
 os.environ["RWKV_CUDA_ON"] = "0"
 os.environ["CUDA_VISIBLE_DEVICES"] = ""
-os.environ.pop("RWKV_RESCALE_LAYER", None)  # must stay 0 for fp32 (spec §2.4)
+os.environ.pop("RWKV_RESCALE_LAYER", None)  # must stay 0 for fp32 (engine/RWKV4.md §3.5)
 os.environ.pop("RWKV_V7_ON", None)
 
 import numpy as np  # noqa: E402
@@ -68,7 +68,7 @@ TOKENIZER_TEXT = (
 # Model construction
 # ----------------------------------------------------------------------------------------------------------
 def make_state_dict(n_layer, n_embd, n_vocab, seed):
-    """Random RWKV-4 weights with BlinkDL names/shapes (spec §1) and value ranges like a real model.
+    """Random RWKV-4 weights with BlinkDL names/shapes (engine/RWKV4.md §2.1) and value ranges like a real model.
 
     Ranges follow RWKV-LM v4neo's init (decay ramp, zig-zag `time_first`, per-layer time-mix ramps), but the
     matrices are random instead of zero so that every path contributes and logits are non-degenerate.
@@ -124,7 +124,7 @@ def make_state_dict(n_layer, n_embd, n_vocab, seed):
 
 
 def to_hf_names(sd):
-    """BlinkDL → Hugging Face RwkvForCausalLM names (spec §6)."""
+    """BlinkDL → Hugging Face RwkvForCausalLM names (engine/RWKV4.md §2.2)."""
     out = {}
     for k, v in sd.items():
         if k == "head.weight":
@@ -217,7 +217,7 @@ def mode_consistency(model, tokens, chunk_ends, logits_pos, state, rnn_too):
 
 
 def run_numpy_ref(model_st, ref_st, chunk_ends):
-    """Cross-check with the executable spec, when it is around (it never is for users or CI)."""
+    """Cross-check with an independent numpy implementation, when it is around (it never is for users or CI)."""
     if not NUMPY_REF.is_file():
         print(f"  numpy_ref: {NUMPY_REF} not found, skipped")
         return None

@@ -302,7 +302,7 @@ class RWKV4(torch.nn.Module):
 
     @staticmethod
     def _wkv(w, u, k, v, aa, bb, pp):
-        """The spec's recurrent WKV with the max trick, over time; k, v [B,T,C]; returns wkv [B,T,C] and the state."""
+        """The recurrent WKV with the max trick (engine/RWKV4.md §5.3), over time; k, v [B,T,C]; returns wkv [B,T,C] and the state."""
         out = []
         for t in range(k.shape[1]):
             kt, vt = k[:, t], v[:, t]

@@ -2,6 +2,7 @@
 //! the bundled demo model into a private library, then answers questions (`ask`, `--json`,
 //! `--all`, `--as-of-page`), writes section summaries (`summarize`, reused on a second run) and
 //! exports the notes (`export`) — checking the citations, provenance and errors a user relies on.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod sandbox;
 
@@ -76,16 +77,51 @@ fn ask_summarize_and_export_the_sample_case_files() {
     assert!(provenance["generated_tokens"]
         .as_u64()
         .is_some_and(|n| (1..=16).contains(&n)));
-    // Bounded re-reading: at most a checkpoint span (8 chunks of ~512 tokens) plus a passage.
+    // Bounded re-reading: within the default budget of 6,144 tokens, whatever is read.
     assert!(provenance["reread_tokens"]
         .as_u64()
-        .is_some_and(|n| n <= 9 * 600));
+        .is_some_and(|n| n <= 6144));
+    // Every passage marked read is listed with the tokens re-read for it, and nothing else.
+    let read = provenance["passages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let marked = evidence.iter().filter(|e| e["role"] == "read").count();
+    assert!((1..=3).contains(&read.len()), "{provenance}");
+    assert_eq!(marked, read.len(), "{answer}");
+    let per_passage: u64 = read
+        .iter()
+        .filter_map(|p| p["span"]["tokens"].as_u64())
+        .sum();
+    assert_eq!(provenance["reread_tokens"].as_u64(), Some(per_passage));
+    // --passages 1: the model reads the best passage only.
+    let one = sandbox.json(&[
+        "ask",
+        "--doc",
+        "deposition",
+        "--passages",
+        "1",
+        "--max-tokens",
+        "4",
+        question,
+    ]);
+    assert_eq!(
+        one["provenance"]["passages"].as_array().map(Vec::len),
+        Some(1),
+        "{one}"
+    );
+    let bad = sandbox.run(&["ask", "--passages", "0", question]);
+    assert!(!bad.status.success());
 
     // The same question as plain text: the answer, then each cited page and the provenance.
     let text = sandbox.ok(&["ask", "--doc", "deposition", "--max-tokens", "8", question]);
     assert!(text.contains("deposition"), "{text}");
     assert!(text.contains("p. ") || text.contains("pp. "), "{text}");
     assert!(text.contains("Provenance:"), "{text}");
+    assert!(
+        text.contains("[read 1/"),
+        "the passages read are marked: {text}"
+    );
 
     // Spoiler-free: nothing past page 2 is used (Stoltz's answer comes a page later).
     let early = sandbox.json(&["ask", "--doc", "deposition", "--as-of-page", "2", question]);
@@ -201,5 +237,38 @@ fn ask_summarize_and_export_the_sample_case_files() {
     assert!(
         stderr.contains("no-such-filing") && stderr.contains("complaint"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn bench_refuses_a_precision_it_would_not_apply_to_a_checkpoint() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&[
+        "bench",
+        "--model",
+        "models/demo/rwkv4-demo.safetensors",
+        "--quant",
+        "q8_0",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted --quant silently: {stderr}");
+    assert!(
+        stderr.contains("--quant q8_0") && stderr.contains("rwkv-reader convert"),
+        "the refusal says to convert first: {stderr}"
+    );
+}
+
+#[test]
+fn the_sample_folder_s_own_readme_is_not_a_document() {
+    let sandbox = Sandbox::new();
+    let report = sandbox.json(&["ingest", "sample-docs/"]);
+    let text = report.to_string();
+    assert!(
+        !text.contains("sample-docs/README.md"),
+        "README.md was ingested: {text}"
+    );
+    assert!(
+        text.contains("the-keeper-of-tallow-point.txt") && text.contains("complaint.txt"),
+        "the samples are: {text}"
     );
 }

@@ -2,15 +2,18 @@
 //! background); subcommands do one thing and print the result (`--json` for scripts).
 
 mod ask_bench_cmd;
+pub mod check_cmd;
 pub mod engine_cmds;
+mod heartbeat;
 pub mod library_cmds;
 mod progress_line;
 pub mod qa_cmds;
+mod stop_signal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, CONFIG_ENV};
@@ -41,7 +44,8 @@ pub struct GlobalArgs {
     /// Library folder [default: <data dir>/rwkv-reader/library, or `library` in the config].
     #[arg(long, global = true, value_name = "DIR", env = LIBRARY_ENV)]
     pub library: Option<PathBuf>,
-    /// Model weights (.pth, .safetensors) [default: `model` in the config, else the demo model].
+    /// Model weights (.pth, .safetensors, .gguf) [default: `model` in the config, else the demo
+    /// model].
     #[arg(long, global = true, value_name = "PATH")]
     pub model: Option<PathBuf>,
     /// Tokenizer file (tokenizer.json) [default: the one next to the model].
@@ -70,6 +74,9 @@ pub enum Command {
     Summarize(library_cmds::SummarizeArgs),
     /// Write a document's questions, answers and summaries as Markdown.
     Export(library_cmds::ExportArgs),
+    /// Verify every stored part of the library (digests, index, checkpoints); `--repair`
+    /// rebuilds what can be rebuilt.
+    Check(check_cmd::CheckArgs),
     /// Measure the engine's speed.
     Bench(engine_cmds::BenchArgs),
     /// Evaluate a model on a text (bits per byte).
@@ -113,6 +120,25 @@ impl Context {
             .unwrap_or_else(ingest::Library::default_dir))
     }
 
+    /// What the terminal UI needs: key bindings, library, model and export folder.
+    pub fn tui_settings(&self) -> Result<crate::tui::TuiSettings> {
+        let keymap = crate::tui::keymap::KeyMap::with_overrides(&self.config.keys)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("in {}", self.config.describe_source()))?;
+        Ok(crate::tui::TuiSettings {
+            keymap,
+            library_dir: self.library_dir()?,
+            model: self.model_choice()?,
+            export_dir: self
+                .config
+                .export_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+            ask_options: self.config.ask_options(),
+            ingest_options: self.config.ingest_options(),
+        })
+    }
+
     /// The model and tokenizer to use.
     pub fn model_choice(&self) -> Result<ModelChoice> {
         ModelChoice::resolve(
@@ -132,12 +158,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
     let ctx = Context::load(cli.global)?;
     match cli.command {
-        None => crate::tui::run(&ctx, cli.paths).map(|()| ExitCode::SUCCESS),
+        None => crate::tui::run(ctx.tui_settings()?, cli.paths).map(|()| ExitCode::SUCCESS),
         Some(Command::Ingest(args)) => library_cmds::ingest(&ctx, args),
         Some(Command::Search(args)) => library_cmds::search(&ctx, args),
         Some(Command::Ask(args)) => library_cmds::ask(&ctx, args),
         Some(Command::Summarize(args)) => library_cmds::summarize(&ctx, args),
         Some(Command::Export(args)) => library_cmds::export(&ctx, args),
+        Some(Command::Check(args)) => check_cmd::check(&ctx, args),
         Some(Command::Bench(args)) => engine_cmds::bench(&ctx, args),
         Some(Command::Eval(args)) => engine_cmds::eval(&ctx, args),
         Some(Command::Convert(args)) => engine_cmds::convert(&ctx, args),

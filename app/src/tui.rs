@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod draw;
+pub(crate) mod events;
 pub mod inert_text;
 pub mod input;
 pub mod keymap;
@@ -21,4 +22,4 @@ mod update_events;
 mod update_tests;
 pub(crate) mod workers;
 
-pub use runtime::run;
+pub use runtime::{run, TuiSettings};

@@ -13,15 +13,16 @@
 //!
 //! Options (after the positional arguments): `--threads N` (default 2), `--tokens N` (512),
 //! `--chunk N` (256), `--gen N` (16), `--seed N` (1). Prints one JSON object per run.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use engine::bench::{configure_threads, peak_rss_bytes, run_bench, BenchConfig};
-use engine::convert::convert_with_progress;
-use engine::quant_random::write_random_gguf_with_progress;
-use engine::random_init::{named_shape, random_weights};
+use engine::convert_with_progress;
+use engine::tools::bench::{configure_threads, peak_rss_bytes, run_bench, BenchConfig};
+use engine::tools::quant_random::write_random_gguf_with_progress;
+use engine::tools::random_init::{named_shape, random_weights};
 use engine::{EngineError, Model, WeightPrecision};
 
 struct Options {

@@ -5,7 +5,7 @@
 
 use crate::error::EngineError;
 use crate::fingerprint::Digest;
-use crate::gguf::MappedBytes;
+use crate::formats::gguf::MappedBytes;
 use crate::precision::WeightPrecision;
 
 /// Where encoded rows live.
@@ -133,14 +133,6 @@ impl Embedding {
     /// Values per row.
     pub fn n_embd(&self) -> usize {
         self.n_embd
-    }
-
-    /// The whole table as f32, if it is stored so.
-    pub fn as_f32(&self) -> Option<&[f32]> {
-        match &self.store {
-            Store::F32(v) => Some(v),
-            Store::Encoded { .. } => None,
-        }
     }
 
     /// Appends the row of `token` (`n_embd` values) to `out`. Callers check `token < n_vocab`; a

@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ModelShape;
 use crate::precision::WeightPrecision;
+use crate::shape::ModelShape;
 
 /// Values sampled from each tensor (evenly spaced, always including the first and last).
 const SAMPLES_PER_TENSOR: usize = 4096;

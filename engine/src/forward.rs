@@ -1,4 +1,4 @@
-//! The forward pass (RWKV4_SPEC §4) over a chunk of tokens: every linear layer as one `[T, D]` matrix
+//! The forward pass (engine/RWKV4.md §5) over a chunk of tokens: every linear layer as one `[T, D]` matrix
 //! product, the WKV recurrence as a sequential loop over the chunk, the output head only when logits
 //! are wanted. Long inputs are cut into sub-chunks, which changes nothing but peak memory.
 

@@ -24,58 +24,51 @@
 //! tested against outputs it recorded (`tests/reference.rs`).
 //!
 //! Large models run from a single `.gguf` file with Q8_0 (or f16) weights, made once by
-//! [`convert::convert`] (streamed tensor by tensor) and loaded in milliseconds by [`Model::load`]: the
-//! weights stay in the memory-mapped file (see [`gguf_model`] for the layout, [`precision`] for the
-//! formats). States stay f32 whatever the weights; the [`Fingerprint`] names the precision, so a
-//! state is never resumed with another form of the same model.
+//! [`convert()`] (streamed tensor by tensor) and loaded in milliseconds by [`Model::load`]: the
+//! weights stay in the memory-mapped file ([`WeightPrecision`] names the formats). States stay f32
+//! whatever the weights; the [`Fingerprint`] names the precision, so a state is never resumed with
+//! another form of the same model.
 //!
 //! [`TensorModel`] runs the same model with candle tensor ops on any candle device — a GPU when
-//! built with the `cuda` feature, the WKV scan being the custom op in [`wkv_op`] — taking and
-//! returning the same [`State`] (see [`tensor_forward`]).
+//! built with the `cuda` feature, the WKV scan being a custom op — taking and returning the same
+//! [`State`].
+//!
+//! The math is written down in `engine/RWKV4.md`. The source is grouped by kind: `formats/` reads
+//! and writes weight files (`.pth`, safetensors, GGUF, tensor names), `kernels/` holds the compute
+//! kernels (element-wise, f32 panel products, Q8_0 products), and [`tools`] the benchmark,
+//! evaluation and random-model helpers that are not part of reading a document.
 
-pub mod bench;
-pub mod config;
-pub mod convert;
-pub mod embedding;
-pub mod error;
-pub mod eval;
-pub mod fingerprint;
+mod embedding;
+mod error;
+mod fingerprint;
+mod formats;
 mod forward;
 mod generate;
-pub mod gguf;
-pub mod gguf_model;
-mod huge_pages;
-pub mod kernels;
-pub mod linear;
-pub mod model;
-pub mod names;
-mod panel_kernels;
-pub mod panels;
-pub mod precision;
-mod pth;
-mod q8_0_kernels;
-mod q8_activations;
-pub mod q8_dot_kernels;
-mod q8_panels;
-pub mod quant_random;
-pub mod random_init;
+mod kernels;
+mod linear;
+mod memory_usage;
+mod model;
+mod precision;
 mod rng;
-pub mod sampler;
-pub mod source;
-pub mod state;
-pub mod tensor_forward;
-pub mod tokenizer;
-pub mod weights;
-pub mod wkv_op;
+mod sampler;
+mod shape;
+mod state;
+mod tensor_forward;
+mod tokenizer;
+pub mod tools;
+mod weights;
+mod wkv_op;
 
-pub use config::{ModelInfo, ModelShape};
 pub use error::EngineError;
-pub use fingerprint::Fingerprint;
+pub use fingerprint::{precision_label, Fingerprint, Q8_0_PRODUCTS_VERSION};
+pub use formats::convert::{convert, convert_with_progress, ConvertReport};
 pub use generate::{generate, Generation, StopReason};
+pub use kernels::q8_dot_kernels::{limit_q8_path, q8_path, Q8Path};
 pub use model::Model;
 pub use precision::WeightPrecision;
 pub use rng::SplitMix64;
 pub use sampler::{Sampler, SamplerConfig};
+pub use shape::{ModelInfo, ModelShape};
 pub use state::{LayerState, State, StateError};
-pub use tensor_forward::TensorModel;
+pub use tensor_forward::{device_by_name, TensorModel};
 pub use tokenizer::{TextStream, Tokenizer};

@@ -5,7 +5,7 @@
 //! `panel_kernels`, which read the weights in the order they are stored, across the rayon pool.
 //!
 //! Q8_0: ggml's block format (the bytes candle's `QTensor` holds), either owned (quantized in memory)
-//! or borrowed from a memory-mapped GGUF file; the products are in `q8_0_kernels`.
+//! or borrowed from a memory-mapped GGUF file; the products are in `q8_0_products`.
 
 use std::sync::Arc;
 
@@ -13,12 +13,12 @@ use candle_core::{Device, Tensor};
 
 use crate::error::EngineError;
 use crate::fingerprint::Digest;
-use crate::gguf::MappedBytes;
-use crate::huge_pages;
-use crate::panel_kernels;
-use crate::panels::PanelMatrix;
+use crate::formats::gguf::MappedBytes;
+use crate::kernels::huge_pages;
+use crate::kernels::panel_products;
+use crate::kernels::panels::PanelMatrix;
+use crate::kernels::q8_0_products;
 use crate::precision::{WeightPrecision, Q8_0_BLOCK_VALUES};
-use crate::q8_0_kernels;
 
 /// Q8_0 blocks, rows of `in / 32` blocks.
 #[derive(Debug, Clone)]
@@ -167,12 +167,14 @@ impl Linear {
     pub fn forward(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, EngineError> {
         debug_assert_eq!(x.len(), rows * self.in_features);
         match &self.kind {
-            Kind::F32(weights) if rows == 1 => Ok(panel_kernels::matvec(weights, x)),
-            Kind::F32(weights) => Ok(panel_kernels::matmul(weights, x, rows)),
-            Kind::Q8_0(bytes) if rows == 1 => {
-                Ok(q8_0_kernels::matvec(bytes.as_slice(), self.out_features, x))
-            }
-            Kind::Q8_0(bytes) => Ok(q8_0_kernels::matmul(
+            Kind::F32(weights) if rows == 1 => Ok(panel_products::matvec(weights, x)),
+            Kind::F32(weights) => Ok(panel_products::matmul(weights, x, rows)),
+            Kind::Q8_0(bytes) if rows == 1 => Ok(q8_0_products::matvec(
+                bytes.as_slice(),
+                self.out_features,
+                x,
+            )),
+            Kind::Q8_0(bytes) => Ok(q8_0_products::matmul(
                 bytes.as_slice(),
                 self.out_features,
                 self.in_features,

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{ModelInfo, ModelShape};
 use crate::error::EngineError;
 use crate::fingerprint::{fingerprint, precision_label, Digest, Fingerprint};
-use crate::names::Naming;
+use crate::formats::checkpoint_file::CheckpointFile;
+use crate::formats::names::Naming;
 use crate::precision::WeightPrecision;
-use crate::source::CheckpointFile;
+use crate::shape::{ModelInfo, ModelShape};
 use crate::state::State;
 use crate::weights::{load_weights, Weights};
 
@@ -24,12 +24,20 @@ pub struct Model {
 impl Model {
     /// Loads an RWKV-4 checkpoint: BlinkDL `.pth` (torch zip), `.safetensors` with BlinkDL names,
     /// Hugging Face `RwkvForCausalLM` safetensors, or a `.gguf` written by
-    /// [`crate::convert::convert`]. The container is recognised by content, the naming by tensor
+    /// [`crate::formats::convert::convert`]. The container is recognised by content, the naming by tensor
     /// names, the shape by tensor shapes. bf16/f16 checkpoint weights are widened to f32 once, here;
     /// a GGUF file's Q8_0 weights are used in place from the memory-mapped file.
     pub fn load(path: &Path) -> Result<Model, EngineError> {
-        if crate::gguf::is_gguf(path) {
-            return crate::gguf_model::load(path);
+        if crate::formats::gguf::is_gguf(path) {
+            let gguf = crate::formats::gguf_model::load(path)?;
+            return Ok(Model::assemble(
+                gguf.weights,
+                gguf.name,
+                gguf.format,
+                gguf.is_demo,
+                gguf.fingerprint,
+                Some(path.to_path_buf()),
+            ));
         }
         let file = CheckpointFile::open(path)?;
         let metadata = file.metadata();

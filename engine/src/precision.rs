@@ -26,7 +26,7 @@ pub enum WeightPrecision {
     /// IEEE half precision; widened to f32 when loaded on the CPU.
     F16,
     /// ggml Q8_0 (8.5 bits per value); multiplied in integers by the engine's own kernels
-    /// (`q8_0_kernels`, `q8_dot_kernels`).
+    /// (`kernels/q8_0_products.rs`, `kernels/q8_dot_kernels.rs`).
     Q8_0,
 }
 

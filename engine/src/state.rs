@@ -1,10 +1,11 @@
-//! The recurrent state: per layer `att_x, aa, bb, pp, ffn_x` (RWKV4_SPEC §3), all f32, plain data.
+//! The recurrent state: per layer `att_x, aa, bb, pp, ffn_x` (engine/RWKV4.md §4), all f32, plain data.
 //! Saved with bincode 2 behind a header that names the model it belongs to.
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ModelShape;
+use crate::error::EngineError;
 use crate::fingerprint::{Digest, Fingerprint};
+use crate::shape::ModelShape;
 
 /// Recurrent state of one block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +78,7 @@ struct Header {
 }
 
 impl State {
-    /// The empty state of a model of `shape`: zeros, with `pp = -1e30` (RWKV4_SPEC §3).
+    /// The empty state of a model of `shape`: zeros, with `pp = -1e30` (engine/RWKV4.md §4).
     pub fn new(shape: &ModelShape) -> State {
         let c = shape.n_embd;
         let layer = LayerState {
@@ -180,6 +181,34 @@ impl State {
             )));
         }
         Ok(header)
+    }
+}
+
+impl ModelShape {
+    /// Checks a forward pass's inputs against this shape: the state's layers and widths, and
+    /// every token below the vocabulary size (both forward paths give the same errors).
+    pub(crate) fn check_input(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
+        if state.layers.len() != self.n_layer
+            || state.layers.iter().any(|l| {
+                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
+                    .iter()
+                    .any(|v| v.len() != self.n_embd)
+            })
+        {
+            return Err(EngineError::StateShape {
+                got_layers: state.layers.len(),
+                got_width: state.width(),
+                want_layers: self.n_layer,
+                want_width: self.n_embd,
+            });
+        }
+        if let Some(&token) = tokens.iter().find(|&&t| t as usize >= self.n_vocab) {
+            return Err(EngineError::TokenOutOfRange {
+                token,
+                n_vocab: self.n_vocab,
+            });
+        }
+        Ok(())
     }
 }
 

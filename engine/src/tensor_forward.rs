@@ -1,11 +1,11 @@
-//! The RWKV-4 forward pass (RWKV4_SPEC §4) written with candle tensor ops only, so the same code runs
+//! The RWKV-4 forward pass (engine/RWKV4.md §5) written with candle tensor ops only, so the same code runs
 //! on whichever candle [`Device`] the weights are put on: the CPU in every build, a GPU with the
 //! `cuda` feature. [`crate::Model`]'s own forward (`forward.rs`) stays the fast, exact CPU path; this
 //! one exists to run a model on a GPU, and is tested against the reference and against `Model` on
 //! the CPU so that only the kernels themselves differ on a GPU.
 //!
-//! The weights are copied from an already-loaded [`Model`] (on the CPU device they are shared, not
-//! copied). The [`State`] stays the engine's plain host `f32` state: it is uploaded at the start of
+//! The weights are copied from an already-loaded [`Model`], on the CPU device too (its matrices
+//! again, row-major). The [`State`] stays the engine's plain host `f32` state: it is uploaded at the start of
 //! each call and downloaded at the end, so checkpoints saved by either path resume in the other. A
 //! call that fails leaves the state as it was.
 //!
@@ -15,7 +15,6 @@
 
 use candle_core::{Device, Tensor};
 
-use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
 use crate::forward::Logits;
@@ -23,6 +22,7 @@ use crate::kernels::LN_EPS;
 use crate::linear::Linear;
 use crate::model::Model;
 use crate::precision::WeightPrecision;
+use crate::shape::ModelShape;
 use crate::state::{LayerState, State};
 use crate::weights::{Block, Mix, Norm};
 use crate::wkv_op;
@@ -315,7 +315,7 @@ impl TensorMix {
         })
     }
 
-    /// `xx·mix + sx·(1−mix)`, the reference's formula (RWKV4_SPEC §4).
+    /// `xx·mix + sx·(1−mix)`, the reference's formula (engine/RWKV4.md §5.2).
     fn apply(&self, xx: &Tensor, sx: &Tensor) -> candle_core::Result<Tensor> {
         xx.broadcast_mul(&self.mix)?
             .add(&sx.broadcast_mul(&self.one_minus)?)

@@ -86,11 +86,6 @@ impl Tokenizer {
     pub fn decode(&self, ids: &[u32]) -> String {
         self.inner.decode(ids, false).unwrap_or_default()
     }
-
-    /// The id of a token given by its exact text, if the vocabulary has it.
-    pub fn token_id(&self, token: &str) -> Option<u32> {
-        self.inner.token_to_id(token)
-    }
 }
 
 /// Turns a stream of ids into text pieces as soon as they are complete characters.

@@ -1,17 +1,18 @@
 //! Turning a checkpoint's tensors into the weights the forward pass uses, with every load-time
-//! transform of the reference (RWKV4_SPEC §2) and a precise complaint about anything missing,
+//! transform of the reference (engine/RWKV4.md §3) and a precise complaint about anything missing,
 //! mis-shaped or belonging to another RWKV version.
 
 use std::collections::HashMap;
 
-use crate::config::ModelShape;
 use crate::embedding::Embedding;
 use crate::error::EngineError;
+use crate::formats::checkpoint_file::CheckpointFile;
+use crate::formats::names::{newer_version_marker, to_blinkdl, Naming};
+use crate::formats::stored_tensor::StoredDType;
 use crate::kernels;
 use crate::linear::Linear;
-use crate::names::{newer_version_marker, to_blinkdl, Naming};
 use crate::precision::WeightPrecision;
-use crate::source::{CheckpointFile, StoredDType};
+use crate::shape::ModelShape;
 
 /// A token-shift mix vector with its complement precomputed.
 #[derive(Debug, Clone)]
@@ -189,7 +190,7 @@ fn round_f16(v: f32) -> f32 {
 }
 
 /// The embedding table with ln0 folded in: `LayerNorm(emb; ln0)` per row, computed in f32 and
-/// rounded to the checkpoint's precision as the reference does (RWKV4_SPEC §2.1, §7).
+/// rounded to the checkpoint's precision as the reference does (engine/RWKV4.md §3.1).
 pub(crate) fn fold_ln0(raw_emb: &[f32], ln0: &Norm, stored: StoredDType) -> Vec<f32> {
     let mut emb = vec![0.0f32; raw_emb.len()];
     kernels::layer_norm_rows(raw_emb, &ln0.weight, &ln0.bias, &mut emb);

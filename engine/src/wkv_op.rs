@@ -1,4 +1,4 @@
-//! The WKV scan (RWKV4_SPEC §4) as a candle custom op, so a model whose tensors live on any device
+//! The WKV scan (engine/RWKV4.md §5.3) as a candle custom op, so a model whose tensors live on any device
 //! can run it without copying k and v back to the host.
 //!
 //! Inputs: `k` and `v`, `[T, C]` f32, and `params`, `[5, C]` f32 holding per channel, in this order,
@@ -152,7 +152,7 @@ mod cuda {
     /// Threads per block; each thread owns one channel for the whole chunk.
     const THREADS_PER_BLOCK: u32 = 128;
 
-    /// RWKV4_SPEC §4, line for line as in `kernels::wkv_chunk`; `expf` (not `__expf`) because the
+    /// engine/RWKV4.md §5.3, line for line as in `kernels::wkv_chunk`; `expf` (not `__expf`) because the
     /// reference's own kernel runs the same loop in f32 and we want its accuracy, not its speed.
     const KERNEL_SOURCE: &str = r#"
 extern "C" __global__ void rwkv4_wkv_f32(

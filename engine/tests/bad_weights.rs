@@ -1,4 +1,5 @@
 //! Files that are not usable RWKV-4 checkpoints get a clear error naming the file and the reason.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

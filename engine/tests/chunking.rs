@@ -1,4 +1,5 @@
 //! Reading the same tokens in one call, token by token, or in any split gives the same logits and state.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

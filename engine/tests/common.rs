@@ -1,5 +1,5 @@
 //! Helpers shared by the engine's integration tests: fixture paths and reading reference outputs.
-
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -14,16 +14,19 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Reference outputs recorded by `scripts/make_reference_fixtures.py`.
 pub struct Reference {
+    /// The token ids the reference read.
     pub tokens: Vec<u32>,
     /// Exclusive chunk ends.
     pub chunks: Vec<usize>,
     /// Logits after each chunk.
     pub logits_pos: Vec<Vec<f32>>,
+    /// Logits after the last token.
     pub logits_last: Vec<f32>,
     /// `state.{i}.{att_x,att_aa,att_bb,att_pp,ffn_x}`.
     pub tensors: HashMap<String, Vec<f32>>,
 }
 
+/// Reads the reference fixture `name` (a safetensors file under `tests/fixtures/`).
 pub fn load_reference(name: &str) -> Reference {
     let bytes = std::fs::read(fixture(name)).expect("reference fixture is committed");
     let st = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");

@@ -1,5 +1,6 @@
 //! Generation: seeded and reproducible, honours stop strings and limits, and never touches the state
 //! it was forked from.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -2,15 +2,16 @@
 //! `.gguf` in f32, f16 and Q8_0; accuracy of each against the f32 model on a 2,000-token run;
 //! fingerprints; random-init models written straight to `.gguf`; and damaged `.gguf` files, each
 //! made here from a valid one.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::{fixture, rel_to_max};
-use engine::convert::convert;
-use engine::quant_random::{ensure_random_gguf, write_random_gguf};
-use engine::random_init::random_weights;
+use engine::convert;
+use engine::tools::quant_random::{ensure_random_gguf, write_random_gguf};
+use engine::tools::random_init::random_weights;
 use engine::{EngineError, Model, ModelShape, State, StateError, WeightPrecision};
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -230,7 +231,7 @@ fn fingerprints_follow_the_weights_and_the_precision() {
 fn states_read_by_the_earlier_q8_0_products_are_not_resumed() {
     let dir = TempDir::new("fp-version");
     let (_, q8) = converted(&dir, WeightPrecision::Q8_0);
-    let label = engine::fingerprint::precision_label(WeightPrecision::Q8_0);
+    let label = engine::precision_label(WeightPrecision::Q8_0);
     assert_eq!(label, "q8_0v2");
     let current = q8.fingerprint().0.clone();
     assert!(current.contains("-q8_0v2-"), "{current}");

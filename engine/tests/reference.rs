@@ -1,5 +1,6 @@
 //! The engine against the reference implementation (PyPI `rwkv` 0.8.32, `cpu fp32`) on committed
 //! random-init fixtures, in every checkpoint format.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

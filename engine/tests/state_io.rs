@@ -1,4 +1,5 @@
 //! Saved states: bit-exact round trip, and refusal of damaged files and states of other models.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The device-generic forward (`TensorModel`) against the reference fixtures and against `Model`'s
 //! own CPU forward, on the CPU device in every build, and on GPU 0 with `--features cuda` (skipped,
 //! with a message, when there is none). Same tolerances as `tests/reference.rs`.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 
@@ -179,7 +180,7 @@ fn cuda_tensor_forward_matches_reference_model_and_chunking() {
 #[test]
 fn cuda_wkv_kernel_matches_the_cpu_scan() {
     use candle_core::Tensor;
-    use engine::wkv_op::{wkv, PARAM_ROWS};
+    use engine::tools::{wkv, PARAM_ROWS};
     let device = match Device::new_cuda(0) {
         Ok(device) => device,
         Err(e) => {

@@ -1,5 +1,6 @@
 //! The 20B tokenizer gives the same ids as the Python `tokenizers` library, and streamed decoding
 //! never splits a character.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -54,6 +54,34 @@ pub struct CheckpointHeader {
     pub byte_offset: u64,
     /// Page holding the last byte read (1-based).
     pub page: u32,
+    /// The schedule the file was written on: every this many chunks (and at the end). 0 in
+    /// files of older builds (schedule unknown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checkpoint_every_chunks: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Positions of the regular schedule that have no checkpoint although a later one exists: files
+/// deleted from a folder that was read past them. The schedule is the one the latest checkpoint
+/// was written on; files of older builds, which do not say, are never reported missing.
+pub fn missing_positions(found: &[CheckpointInfo]) -> Vec<u32> {
+    let Some(latest) = found.iter().max_by_key(|c| c.header.chunks_read) else {
+        return Vec::new();
+    };
+    let every = latest.header.checkpoint_every_chunks;
+    if every == 0 {
+        return Vec::new();
+    }
+    let present: std::collections::HashSet<u32> =
+        found.iter().map(|c| c.header.chunks_read).collect();
+    (1..)
+        .map(|i| i * every)
+        .take_while(|p| *p < latest.header.chunks_read)
+        .filter(|p| !present.contains(p))
+        .collect()
 }
 
 impl CheckpointHeader {
@@ -289,6 +317,7 @@ mod tests {
     fn header(chunks_read: u32) -> CheckpointHeader {
         CheckpointHeader {
             format_version: CHECKPOINT_FORMAT_VERSION,
+            checkpoint_every_chunks: 2,
             model_fingerprint: "fp1".into(),
             document_id: "doc".into(),
             document_digest: "d1".into(),
@@ -346,6 +375,28 @@ mod tests {
         assert!(err.to_string().contains("not by the model in use"), "{err}");
         let err = read_checkpoint(&found[1].path, "fp1", "d2").unwrap_err();
         assert!(err.to_string().contains("earlier version"), "{err}");
+    }
+
+    #[test]
+    fn missing_positions_follow_the_latest_schedule() {
+        let info = |n: u32, every: u32| CheckpointInfo {
+            path: PathBuf::from(format!("{n}.ckpt")),
+            header: CheckpointHeader {
+                checkpoint_every_chunks: every,
+                ..header(n)
+            },
+        };
+        // 2, 4, 8 and the final 9 on a schedule of 2: 6 is gone; a cancel at 5 is no gap.
+        let found = [info(2, 2), info(4, 2), info(5, 2), info(8, 2), info(9, 2)];
+        assert_eq!(missing_positions(&found), [6]);
+        assert_eq!(missing_positions(&found[..2]), Vec::<u32>::new());
+        assert_eq!(missing_positions(&[info(8, 2)]), [2, 4, 6]);
+        // Files of older builds do not say their schedule: nothing is presumed missing.
+        assert_eq!(
+            missing_positions(&[info(2, 0), info(8, 0)]),
+            Vec::<u32>::new()
+        );
+        assert_eq!(missing_positions(&[]), Vec::<u32>::new());
     }
 
     #[test]

@@ -56,6 +56,9 @@ struct Piece {
     boundary: Boundary,
 }
 
+/// How often [`chunk_text_reporting`] reports, in bytes of text.
+pub const REPORT_EVERY_BYTES: usize = 1 << 20;
+
 /// Sentences longer than this many bytes are split at spaces (keeps pieces well under a chunk).
 const MAX_PIECE_BYTES: usize = 1024;
 
@@ -67,11 +70,28 @@ pub fn chunk_text(
     target_tokens: usize,
     encoder: &dyn TextEncoder,
 ) -> Result<Vec<Chunk>, String> {
+    chunk_text_reporting(text, pages, target_tokens, encoder, &mut |_| {})
+}
+
+/// [`chunk_text`], telling `on_bytes` how many bytes of the text are tokenized so far (every
+/// [`REPORT_EVERY_BYTES`] or so): tokenizing is the slow part of preparing a large file.
+pub fn chunk_text_reporting(
+    text: &str,
+    pages: &[PageSpan],
+    target_tokens: usize,
+    encoder: &dyn TextEncoder,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<Vec<Chunk>, String> {
     let target_tokens = target_tokens.max(1);
     let pieces = split_pieces(text);
     let mut piece_tokens = Vec::with_capacity(pieces.len());
+    let mut reported = 0;
     for p in &pieces {
         piece_tokens.push(encoder.encode_text(&text[p.start..p.end])?.len());
+        if p.end - reported >= REPORT_EVERY_BYTES {
+            reported = p.end;
+            on_bytes(p.end as u64);
+        }
     }
     // Greedy packing with a look-back for the best cut.
     let mut cuts = Vec::new(); // piece indices after which a chunk ends

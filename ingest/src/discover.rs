@@ -1,6 +1,7 @@
 //! Finding the documents under the paths a user names: files and folders, recursively.
 //! Problems (symlink loops, unreadable entries, unsupported types) are collected, never fatal.
 
+use crate::ignore_file::IgnoreRules;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -63,17 +64,22 @@ pub struct Discovery {
 }
 
 /// Walks `paths` (files or folders, recursively, following symlinks) and sorts what it finds into
-/// files to ingest and issues. Hidden entries (names starting with `.`) inside folders are skipped
-/// silently; a path named explicitly is always considered.
+/// files to ingest and issues. Hidden entries (names starting with `.`) inside folders, and what a
+/// folder's `.rwkv-reader-ignore` lists, are skipped silently; a path named explicitly is always
+/// considered.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
     let mut found = Discovery::default();
     let mut seen = BTreeSet::new();
     for root in paths {
+        let mut ignore_rules = IgnoreRules::default();
         let walker = walkdir::WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(is_hidden(e.file_name()) || ignore_rules.is_ignored(root, e.path()))
+            });
         for entry in walker {
             match entry {
                 Ok(entry) if entry.file_type().is_dir() => {}
@@ -199,6 +205,29 @@ mod tests {
         let found = discover(&[dir.path().to_path_buf()]);
         assert!(found.files.is_empty());
         assert!(found.issues[0].reason.starts_with("unreadable"));
+    }
+
+    #[test]
+    fn what_a_folder_s_ignore_file_lists_is_not_read_unless_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("README.md"), "about this folder");
+        touch(&root.join("complaint.txt"), "a");
+        touch(&root.join("drafts/old.txt"), "b");
+        touch(
+            &root.join(crate::ignore_file::IGNORE_FILE_NAME),
+            "README.md\ndrafts\n",
+        );
+        let found = discover(&[root.to_path_buf()]);
+        let names: Vec<_> = found
+            .files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["complaint.txt"]);
+        assert!(found.issues.is_empty(), "{:?}", found.issues);
+        let named = discover(&[root.join("README.md")]);
+        assert_eq!(named.files.len(), 1, "a file named explicitly is read");
     }
 
     #[test]

@@ -69,6 +69,16 @@ pub struct DocumentRecord {
     pub target_chunk_tokens: u32,
     /// Problems that did not stop the document (pages without text, ...).
     pub warnings: Vec<String>,
+    /// SHA-256 (hex) of `text.txt` as written; `None` in records of older builds (unverified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_sha256: Option<String>,
+    /// SHA-256 (hex) of `chunks.json` as written; `None` in records of older builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks_sha256: Option<String>,
+    /// SHA-256 (hex) of this record's own JSON written with this field left out: a record whose
+    /// fields were changed on disk no longer matches it. Set by [`DocumentFiles::write_record`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_sha256: Option<String>,
 }
 
 impl DocumentRecord {
@@ -88,6 +98,23 @@ impl DocumentRecord {
     /// Pages whose text was extracted, out of all pages.
     pub fn pages_with_text(&self) -> usize {
         self.pages.iter().filter(|p| p.status.is_ok()).count()
+    }
+
+    /// Whether the record holds the digests of its text and chunk list (written by this build
+    /// or repaired); records of older builds are "unverified" until ingestion or repair fills
+    /// them in.
+    pub fn has_digests(&self) -> bool {
+        self.text_sha256.is_some() && self.chunks_sha256.is_some()
+    }
+
+    /// The digest [`Self::record_sha256`] should hold: of the JSON without that field.
+    pub fn own_digest(&self) -> String {
+        let unsealed = DocumentRecord {
+            record_sha256: None,
+            ..self.clone()
+        };
+        // Serialising plain data (strings, numbers, enums) cannot fail.
+        sha256_hex(&serde_json::to_vec(&unsealed).unwrap_or_default())
     }
 }
 
@@ -140,16 +167,42 @@ impl DocumentFiles {
                     r.format_version
                 ),
             }),
+            Some(r) if r.id != self.id() => Err(IngestError::Corrupt {
+                path: self.record_path(),
+                reason: format!("holds the record of document {}", r.id),
+            }),
+            Some(r)
+                if r.record_sha256
+                    .as_ref()
+                    .is_some_and(|d| *d != r.own_digest()) =>
+            {
+                Err(IngestError::Corrupt {
+                    path: self.record_path(),
+                    reason: "does not match its own digest (changed on disk)".into(),
+                })
+            }
             other => Ok(other),
         }
     }
 
-    /// Writes `record.json` atomically.
-    pub fn write_record(&self, record: &DocumentRecord) -> Result<()> {
-        write_json_atomic(&self.record_path(), record)
+    /// The document id this folder is named after.
+    fn id(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
-    /// Reads `text.txt`.
+    /// Writes `record.json` atomically, sealed with its own digest.
+    pub fn write_record(&self, record: &DocumentRecord) -> Result<()> {
+        let sealed = DocumentRecord {
+            record_sha256: Some(record.own_digest()),
+            ..record.clone()
+        };
+        write_json_atomic(&self.record_path(), &sealed)
+    }
+
+    /// Reads `text.txt` as it is (no digest check: see [`Self::read_verified_text`]).
     pub fn read_text(&self) -> Result<String> {
         let path = self.text_path();
         let bytes = std::fs::read(&path).map_err(|e| IngestError::io(&path, e))?;
@@ -159,19 +212,62 @@ impl DocumentFiles {
         })
     }
 
-    /// Writes `text.txt` and `chunks.json` atomically (each; the record, written after them, is
-    /// what makes a new version count).
-    pub fn write_text_and_chunks(&self, text: &str, digest: &str, chunks: &[Chunk]) -> Result<()> {
-        write_atomic(&self.text_path(), text.as_bytes())?;
-        let file = ChunksFile {
-            format_version: RECORD_FORMAT_VERSION,
-            document_digest: digest.to_string(),
-            chunks: chunks.to_vec(),
+    /// Reads `text.txt` and checks it against what `record` says of it: its digest (records of
+    /// older builds: its length).
+    pub fn read_verified_text(&self, record: &DocumentRecord) -> Result<String> {
+        let path = self.text_path();
+        let corrupt = |reason: String| IngestError::Corrupt {
+            path: path.clone(),
+            reason,
         };
-        write_json_atomic(&self.chunks_path(), &file)
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(corrupt("missing".into()))
+            }
+            Err(e) => return Err(IngestError::io(&path, e)),
+        };
+        match &record.text_sha256 {
+            Some(expected) if sha256_hex(&bytes) != *expected => {
+                return Err(corrupt("does not match its digest in record.json".into()))
+            }
+            None if bytes.len() as u64 != record.text_bytes => {
+                return Err(corrupt(format!(
+                    "{} bytes, record.json says {}",
+                    bytes.len(),
+                    record.text_bytes
+                )))
+            }
+            _ => {}
+        }
+        String::from_utf8(bytes).map_err(|e| corrupt(format!("not UTF-8: {e}")))
     }
 
-    /// Reads `chunks.json`, checking it belongs to the document version `digest`.
+    /// Writes `text.txt` and `chunks.json` atomically (each; the record, written after them, is
+    /// what makes a new version count). Returns their digests, for the record.
+    pub fn write_text_and_chunks(
+        &self,
+        text: &str,
+        digest: &str,
+        chunks: &[Chunk],
+    ) -> Result<StoredDigests> {
+        write_atomic(&self.text_path(), text.as_bytes())?;
+        let chunks_sha256 = self.write_chunks(digest, chunks)?;
+        Ok(StoredDigests {
+            text_sha256: sha256_hex(text.as_bytes()),
+            chunks_sha256,
+        })
+    }
+
+    /// Writes `chunks.json` atomically; returns its digest.
+    pub fn write_chunks(&self, digest: &str, chunks: &[Chunk]) -> Result<String> {
+        let bytes = chunks_file_bytes(digest, chunks)?;
+        write_atomic(&self.chunks_path(), &bytes)?;
+        Ok(sha256_hex(&bytes))
+    }
+
+    /// Reads `chunks.json`, checking it belongs to the document version `digest` (no check of
+    /// its own digest: see [`Self::read_verified_chunks`]).
     pub fn read_chunks(&self, digest: &str) -> Result<Vec<Chunk>> {
         let path = self.chunks_path();
         let file: ChunksFile = read_json(&path)?.ok_or_else(|| IngestError::Corrupt {
@@ -187,6 +283,53 @@ impl DocumentFiles {
         Ok(file.chunks)
     }
 
+    /// Reads `chunks.json` and checks it against `record`: its digest (when the record holds
+    /// one), the document version, the chunk count, and that the chunks tile the text.
+    pub fn read_verified_chunks(&self, record: &DocumentRecord) -> Result<Vec<Chunk>> {
+        let path = self.chunks_path();
+        let corrupt = |reason: String| IngestError::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        if let Some(expected) = &record.chunks_sha256 {
+            match std::fs::read(&path) {
+                Ok(bytes) if sha256_hex(&bytes) != *expected => {
+                    return Err(corrupt("does not match its digest in record.json".into()))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(corrupt("missing".into()))
+                }
+                Err(e) => return Err(IngestError::io(&path, e)),
+            }
+        }
+        let chunks = self.read_chunks(&record.digest)?;
+        if !chunks_tile(&chunks, record.text_bytes) || chunks.len() as u32 != record.chunk_count {
+            return Err(corrupt(format!(
+                "{} chunks that do not tile the {} bytes of text ({} expected)",
+                chunks.len(),
+                record.text_bytes,
+                record.chunk_count
+            )));
+        }
+        Ok(chunks)
+    }
+
+    /// Path of `record.json`, for reports.
+    pub fn record_file(&self) -> PathBuf {
+        self.record_path()
+    }
+
+    /// Path of `text.txt`, for reports.
+    pub fn text_file(&self) -> PathBuf {
+        self.text_path()
+    }
+
+    /// Path of `chunks.json`, for reports.
+    pub fn chunks_file(&self) -> PathBuf {
+        self.chunks_path()
+    }
+
     /// Deletes the document's folder.
     pub fn remove(&self) -> Result<()> {
         match std::fs::remove_dir_all(&self.dir) {
@@ -195,6 +338,48 @@ impl DocumentFiles {
             Err(e) => Err(IngestError::io(&self.dir, e)),
         }
     }
+}
+
+/// Digests of a document's stored text and chunk list, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDigests {
+    /// Of `text.txt`.
+    pub text_sha256: String,
+    /// Of `chunks.json`.
+    pub chunks_sha256: String,
+}
+
+impl StoredDigests {
+    /// Puts the digests into `record`.
+    pub fn apply(self, record: &mut DocumentRecord) {
+        record.text_sha256 = Some(self.text_sha256);
+        record.chunks_sha256 = Some(self.chunks_sha256);
+    }
+}
+
+/// The bytes of `chunks.json` for `chunks` of document version `digest`.
+pub(crate) fn chunks_file_bytes(digest: &str, chunks: &[Chunk]) -> Result<Vec<u8>> {
+    let file = ChunksFile {
+        format_version: RECORD_FORMAT_VERSION,
+        document_digest: digest.to_string(),
+        chunks: chunks.to_vec(),
+    };
+    serde_json::to_vec_pretty(&file).map_err(|e| IngestError::Corrupt {
+        path: PathBuf::from("chunks.json"),
+        reason: format!("cannot serialise: {e}"),
+    })
+}
+
+/// Whether `chunks` are numbered 0.. in order and cover `0..text_bytes` without gaps.
+pub fn chunks_tile(chunks: &[Chunk], text_bytes: u64) -> bool {
+    let mut at = 0;
+    for (i, c) in chunks.iter().enumerate() {
+        if c.index as usize != i || c.byte_start != at || c.byte_end < c.byte_start {
+            return false;
+        }
+        at = c.byte_end;
+    }
+    at == text_bytes
 }
 
 #[cfg(test)]
@@ -240,9 +425,20 @@ mod tests {
             token_count: 2,
             target_chunk_tokens: 512,
             warnings: vec![],
+            text_sha256: None,
+            chunks_sha256: None,
+            record_sha256: None,
         };
         files.write_record(&record).unwrap();
-        assert_eq!(files.read_record().unwrap(), Some(record));
+        let read = files.read_record().unwrap().unwrap();
+        assert_eq!(read.record_sha256, Some(record.own_digest()));
+        assert_eq!(
+            DocumentRecord {
+                record_sha256: None,
+                ..read
+            },
+            record
+        );
         assert_eq!(files.read_text().unwrap(), "hello");
         assert_eq!(files.read_chunks("d1").unwrap(), vec![chunk]);
         assert!(files.read_chunks("d2").is_err());

@@ -21,6 +21,12 @@ pub enum IngestError {
         /// The library directory.
         dir: PathBuf,
     },
+    /// A command that only reads was pointed at a folder that holds no library.
+    #[error("no library at {dir} (nothing was created there; `rwkv-reader ingest --library {dir} PATH` makes one)")]
+    NoLibrary {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// A metadata file of the library is damaged or from an unknown format version.
     #[error("{path}: damaged library file: {reason}")]
     Corrupt {

@@ -3,7 +3,7 @@
 use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
 use crate::html::html_to_text;
-use crate::pdf::{extract_pdf_cancellable, PageStatus, PdfError, PdfOptions};
+use crate::pdf::{extract_pdf_reporting, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
 
@@ -59,8 +59,19 @@ pub fn extract_document(
     pdf: &PdfOptions,
     cancel: &AtomicBool,
 ) -> Result<ExtractedDocument, ExtractError> {
+    extract_document_reporting(file, pdf, cancel, &mut |_, _| {})
+}
+
+/// [`extract_document`] that tells `on_page` each PDF page as it is extracted (its number and
+/// the page count).
+pub fn extract_document_reporting(
+    file: &DiscoveredFile,
+    pdf: &PdfOptions,
+    cancel: &AtomicBool,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<ExtractedDocument, ExtractError> {
     let doc = match file.kind {
-        DocumentKind::Pdf => extract_pdf_document(file, pdf, cancel)?,
+        DocumentKind::Pdf => extract_pdf_document(file, pdf, cancel, on_page)?,
         DocumentKind::Text | DocumentKind::Markdown | DocumentKind::Html => {
             let bytes = std::fs::read(&file.path).map_err(|e| ExtractError::Io(e.to_string()))?;
             let decoded = decode_text(&bytes).map_err(|e| ExtractError::Binary(e.to_string()))?;
@@ -143,8 +154,9 @@ fn extract_pdf_document(
     file: &DiscoveredFile,
     options: &PdfOptions,
     cancel: &AtomicBool,
+    on_page: &mut dyn FnMut(u32, u32),
 ) -> Result<ExtractedDocument, ExtractError> {
-    let pages = extract_pdf_cancellable(&file.path, options, cancel)?;
+    let pages = extract_pdf_reporting(&file.path, options, cancel, on_page)?;
     let mut text = String::new();
     let mut spans = Vec::with_capacity(pages.len());
     let mut warnings = Vec::new();

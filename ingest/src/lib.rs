@@ -7,7 +7,8 @@
 //!
 //! Stages, one module each: [`discover`] → [`extract`] ([`decode`], [`html`], [`pdf`] in a worker
 //! process) → [`chunk`] → read through the model with [`checkpoint`]s → [`index`]. [`run`]
-//! ([`pipeline`]) drives them; [`Library`] answers queries. On-disk layout: `LAYOUT.md`.
+//! ([`pipeline`]) drives them; [`Library`] answers queries; [`check`] verifies every stored part
+//! and [`repair`] rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
 //!
 //! ## Ingest a folder, then search it
 //! ```no_run
@@ -63,6 +64,7 @@
 //! ```
 
 pub mod atomic_file;
+pub mod check;
 pub mod checkpoint;
 pub mod chunk;
 pub mod decode;
@@ -72,22 +74,31 @@ pub mod document;
 pub mod error;
 pub mod extract;
 pub mod html;
+mod ignore_file;
 pub mod index;
+pub mod index_check;
 pub mod library;
+pub mod library_writer;
 pub mod lock;
 pub mod pdf;
 pub mod pipeline;
 pub mod progress;
 pub mod qa;
+pub mod repair;
 
+pub use check::{check_library, CheckReport, Part, Problem, Remedy};
 pub use checkpoint::{CheckpointHeader, CheckpointInfo};
 pub use chunk::{page_at_byte, Chunk, TextEncoder};
 pub use discover::DocumentKind;
 pub use document::{DocumentRecord, DocumentStatus};
 pub use error::{IngestError, Result};
 pub use extract::PageSpan;
+pub use ignore_file::IGNORE_FILE_NAME;
 pub use index::Snippet;
 pub use library::{chunk_tokens, Library, LibraryWriter, ReadingProgress, SearchHit, StartPoint};
 pub use pdf::{PageStatus, PdfOptions, WorkerCommand};
-pub use pipeline::{run, IngestOptions};
-pub use progress::{FileOutcome, OutcomeStatus, Progress, ProgressEvent, Summary, Totals};
+pub use pipeline::{read_stored, run, IngestOptions, SpacingTarget};
+pub use progress::{
+    FileOutcome, OutcomeStatus, PrepareStage, Progress, ProgressEvent, Summary, Totals,
+};
+pub use repair::{repair_library, RepairAction, RepairReport, RepairTools};

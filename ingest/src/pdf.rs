@@ -134,6 +134,17 @@ pub fn extract_pdf_cancellable(
     options: &PdfOptions,
     cancel: &AtomicBool,
 ) -> Result<Vec<PdfPage>, PdfError> {
+    extract_pdf_reporting(path, options, cancel, &mut |_, _| {})
+}
+
+/// [`extract_pdf_cancellable`] that tells `on_page` each page as it arrives from the worker
+/// (its number and the page count): a large PDF takes minutes.
+pub fn extract_pdf_reporting(
+    path: &Path,
+    options: &PdfOptions,
+    cancel: &AtomicBool,
+    on_page: &mut dyn FnMut(u32, u32),
+) -> Result<Vec<PdfPage>, PdfError> {
     let worker = match &options.worker {
         Some(w) => w.clone(),
         None => WorkerCommand::current_exe().map_err(|e| PdfError::WorkerUnavailable {
@@ -147,7 +158,22 @@ pub fn extract_pdf_cancellable(
     let mut next_page = 1u32;
     let mut restarts = 0u32;
     loop {
-        let run = run_worker(&worker, path, next_page, options, deadline, cancel)?;
+        let mut count_seen = page_count.unwrap_or(0);
+        let run = run_worker(
+            &worker,
+            path,
+            next_page,
+            options,
+            deadline,
+            cancel,
+            &mut |frame| match frame {
+                Frame::PageCount(n) => count_seen = *n,
+                Frame::Page { number, .. } | Frame::PageFailed { number, .. } => {
+                    on_page(*number, count_seen)
+                }
+                _ => {}
+            },
+        )?;
         if run.cancelled {
             return Err(PdfError::Cancelled);
         }
@@ -306,6 +332,7 @@ fn run_worker(
     options: &PdfOptions,
     deadline: Instant,
     cancel: &AtomicBool,
+    on_frame: &mut dyn FnMut(&Frame),
 ) -> Result<WorkerRun, PdfError> {
     let mut cmd = Command::new(&worker.program);
     cmd.args(&worker.leading_args)
@@ -384,6 +411,7 @@ fn run_worker(
         match rx.recv_timeout(wait) {
             Ok(frame) => {
                 completed |= frame == Frame::Done;
+                on_frame(&frame);
                 frames.push(frame);
                 last_progress = Instant::now();
             }

@@ -8,18 +8,24 @@
 //! start, and at its end), so a run that is killed and resumed writes the very same files, byte
 //! for byte, as a run that never stopped.
 
-use crate::checkpoint::{self, CheckpointHeader, CHECKPOINT_FORMAT_VERSION};
-use crate::chunk::{chunk_page_for_checkpoint, chunk_text, Chunk};
-use crate::digest::file_sha256_hex;
+mod reading;
+mod spacing;
+
+pub use spacing::SpacingTarget;
+
+use crate::chunk::{chunk_text_reporting, Chunk};
+use crate::digest::{file_sha256_hex, sha256_hex};
 use crate::discover::{discover, DiscoveredFile};
 use crate::document::{
     document_id_for_path, DocumentRecord, DocumentStatus, RECORD_FORMAT_VERSION,
 };
-use crate::error::Result;
-use crate::extract::{extract_document, ExtractError};
-use crate::library::{chunk_tokens, LibraryWriter};
+use crate::error::{IngestError, Result};
+use crate::extract::{extract_document_reporting, ExtractError};
+use crate::library::LibraryWriter;
 use crate::pdf::{PdfError, PdfOptions};
-use crate::progress::{FileOutcome, OutcomeStatus, Progress, ProgressEvent, Summary, Totals};
+use crate::progress::{
+    FileOutcome, OutcomeStatus, PrepareStage, Progress, ProgressEvent, Summary, Totals,
+};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -29,8 +35,13 @@ use std::time::{Duration, Instant};
 pub struct IngestOptions {
     /// Chunk size to aim for, in tokens.
     pub target_chunk_tokens: usize,
-    /// Write a checkpoint after every this many chunks (and always at the end of a document).
+    /// Chunks between two checkpoints (one is always written at the end of a document): exactly
+    /// this many when `spacing` is `None`, at most this many otherwise.
     pub checkpoint_every_chunks: usize,
+    /// Space each newly read document's checkpoints for a target wait before an answer, from the
+    /// model's measured reading speed and within a disk budget (see `pipeline/spacing.rs`). A
+    /// document resumed from a checkpoint keeps the spacing it was read with.
+    pub spacing: Option<SpacingTarget>,
     /// PDF worker settings.
     pub pdf: PdfOptions,
     /// Try files again that failed in an earlier run although they have not changed.
@@ -42,11 +53,13 @@ pub struct IngestOptions {
 }
 
 impl Default for IngestOptions {
-    /// 512-token chunks, a checkpoint every 8 chunks (≈ 4,096 tokens), all checkpoints verified.
+    /// 512-token chunks, checkpoints spaced for a 15 s wait and at most every 8 chunks
+    /// (≈ 4,096 tokens), all checkpoints verified.
     fn default() -> Self {
         IngestOptions {
             target_chunk_tokens: 512,
             checkpoint_every_chunks: 8,
+            spacing: Some(SpacingTarget::default()),
             pdf: PdfOptions::default(),
             retry_failed: false,
             verify_checkpoints: true,
@@ -76,8 +89,18 @@ pub fn run(
         reporter: Reporter::new(on_progress),
         outcomes: Vec::new(),
     };
+    // What opening the library repaired (index, library file) is reported first.
+    for message in run.writer.take_noticed() {
+        run.reporter.emit(ProgressEvent::Warning {
+            path: None,
+            message,
+        });
+    }
     let found = discover(paths);
-    run.reporter.totals.files_total = found.files.len();
+    // Paths that failed discovery (nonexistent, unreadable, loops) are files of the summary
+    // too: the counters agree with its list.
+    run.reporter.totals.files_total = found.files.len() + found.issues.len();
+    run.reporter.totals.files_done = found.issues.len();
     run.reporter.emit(ProgressEvent::Discovered {
         files: found.files.len(),
         issues: found.issues.len(),
@@ -152,6 +175,37 @@ pub fn run(
     })
 }
 
+/// Reads an already prepared document (its record, text and chunks stored and intact) from its
+/// latest usable checkpoint to the end, rebuilding damaged or missing checkpoints on the way:
+/// what `check --repair` uses when the source file may be gone.
+pub fn read_stored(
+    record: DocumentRecord,
+    writer: &mut LibraryWriter,
+    model: &engine::Model,
+    tokenizer: &engine::Tokenizer,
+    options: &IngestOptions,
+    on_progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<FileOutcome> {
+    let mut run = Run {
+        writer,
+        model,
+        tokenizer,
+        options,
+        cancel,
+        reporter: Reporter::new(on_progress),
+        outcomes: Vec::new(),
+    };
+    run.reporter.totals.files_total = 1;
+    run.reporter.totals.tokens_total = record.token_count;
+    let prepared = Prepared {
+        record,
+        extracted_now: false,
+        tokens_already_read: 0,
+    };
+    run.read(prepared, cancel)
+}
+
 fn outcome(
     path: PathBuf,
     id: Option<String>,
@@ -198,12 +252,28 @@ impl<'a> Reporter<'a> {
         });
     }
 
+    /// The model's reading speed measured so far in this run, tokens per second.
+    fn measured_tokens_per_s(&self) -> Option<f64> {
+        let seconds = self.reading_time.as_secs_f64();
+        (self.tokens_read > 0 && seconds > 0.0).then(|| self.tokens_read as f64 / seconds)
+    }
+
     fn add_reading(&mut self, tokens: u64, time: Duration) {
         self.tokens_read += tokens;
         self.reading_time += time;
         self.totals.tokens_done += tokens;
         self.totals.update_rate(self.tokens_read, self.reading_time);
     }
+}
+
+/// An unchanged document's stored parts after [`Run::verify_stored`].
+enum StoredState {
+    /// Text, chunks and index entries agree with the record.
+    Intact(DocumentRecord),
+    /// The index did not hold the chunk list; it does now.
+    Reindexed(DocumentRecord),
+    /// The text or chunk list fails its digest: why.
+    Damaged(String),
 }
 
 /// A document ready to be read.
@@ -245,6 +315,7 @@ impl Run<'_, '_> {
             o.pages = pages;
             run.outcomes.push(o);
         };
+        self.preparing(&file.path, PrepareStage::Hashing, 0, file.size_bytes);
         let digest = match file_sha256_hex(&file.path) {
             Ok(d) => d,
             Err(e) => {
@@ -262,27 +333,44 @@ impl Run<'_, '_> {
                 None
             }
         };
+        // Checkpoints stay valid when the text and chunks come out the same as before.
+        let mut keep_checkpoints = false;
         if let Some(record) = existing.as_ref().filter(|r| r.digest == digest) {
             match &record.status {
-                DocumentStatus::Indexed => return Ok(Some(self.prepared(record.clone(), false))),
+                DocumentStatus::Indexed => match self.verify_stored(record)? {
+                    StoredState::Intact(record) => {
+                        return Ok(Some(self.prepared(record, false)));
+                    }
+                    StoredState::Reindexed(record) => {
+                        return Ok(Some(self.prepared(record, true)));
+                    }
+                    StoredState::Damaged(reason) => {
+                        self.reporter.emit(ProgressEvent::Warning {
+                            path: Some(file.path.clone()),
+                            message: format!("{reason}; extracted again from the unchanged source"),
+                        });
+                        keep_checkpoints = record.has_digests();
+                    }
+                },
                 DocumentStatus::Failed { reason } if !self.options.retry_failed => {
                     fail(self, reason.clone(), record.pages.len() as u32);
                     return Ok(None);
                 }
                 DocumentStatus::Extracted => {
                     // Killed between saving and indexing: index the saved chunks now.
-                    if let (Ok(text), Ok(chunks)) = (files.read_text(), files.read_chunks(&digest))
-                    {
-                        let mut record = record.clone();
+                    if let Ok((mut record, text, chunks)) = self.writer.load_verified(&id) {
                         self.index_and_mark(&mut record, &chunks, &text)?;
                         return Ok(Some(self.prepared(record, true)));
                     }
+                    self.writer.take_noticed();
+                    keep_checkpoints = record.has_digests();
                 }
                 DocumentStatus::Failed { .. } => {}
             }
         }
         // New or changed: anything derived from an older version goes.
-        if existing.is_some() {
+        let previous = existing.as_ref().filter(|_| keep_checkpoints);
+        if existing.is_some() && !keep_checkpoints {
             self.writer.remove_checkpoints(&id)?;
         }
         let title = file
@@ -305,8 +393,22 @@ impl Run<'_, '_> {
             token_count: 0,
             target_chunk_tokens: self.options.target_chunk_tokens as u32,
             warnings: Vec::new(),
+            text_sha256: None,
+            chunks_sha256: None,
+            record_sha256: None,
         };
-        let extracted = match extract_document(file, &self.options.pdf, self.cancel) {
+        self.preparing(&file.path, PrepareStage::Extracting, 0, file.size_bytes);
+        let reporter = &mut self.reporter;
+        let extraction =
+            extract_document_reporting(file, &self.options.pdf, self.cancel, &mut |page, pages| {
+                reporter.emit(ProgressEvent::Preparing {
+                    path: file.path.clone(),
+                    stage: PrepareStage::ExtractingPages,
+                    done: u64::from(page),
+                    total: u64::from(pages),
+                })
+            });
+        let extracted = match extraction {
             Ok(doc) => doc,
             Err(ExtractError::Pdf(PdfError::Cancelled)) => {
                 // Not a property of the file: no record, the next run extracts it again.
@@ -330,12 +432,24 @@ impl Run<'_, '_> {
                 return Ok(None);
             }
         };
-        let chunks = match chunk_text(
+        let text_bytes = extracted.text.len() as u64;
+        self.preparing(&file.path, PrepareStage::Chunking, 0, text_bytes);
+        let reporter = &mut self.reporter;
+        let chunked = chunk_text_reporting(
             &extracted.text,
             &extracted.pages,
             self.options.target_chunk_tokens,
             self.tokenizer,
-        ) {
+            &mut |done| {
+                reporter.emit(ProgressEvent::Preparing {
+                    path: file.path.clone(),
+                    stage: PrepareStage::Chunking,
+                    done,
+                    total: text_bytes,
+                })
+            },
+        );
+        let chunks = match chunked {
             Ok(c) => c,
             Err(reason) => {
                 fail(
@@ -352,10 +466,66 @@ impl Run<'_, '_> {
         record.chunk_count = chunks.len() as u32;
         record.token_count = chunks.iter().map(|c| u64::from(c.token_count)).sum();
         record.warnings = extracted.warnings;
-        files.write_text_and_chunks(&extracted.text, &digest, &chunks)?;
+        let digests = files.write_text_and_chunks(&extracted.text, &digest, &chunks)?;
+        if previous.is_some_and(|p| {
+            p.text_sha256.as_ref() != Some(&digests.text_sha256)
+                || p.chunks_sha256.as_ref() != Some(&digests.chunks_sha256)
+        }) {
+            // Extraction or chunking gave something else this time (other chunk size or
+            // tokenizer): the states were of other chunks.
+            self.writer.remove_checkpoints(&id)?;
+        }
+        digests.apply(&mut record);
         files.write_record(&record)?;
+        self.preparing(&file.path, PrepareStage::Indexing, 0, chunks.len() as u64);
         self.index_and_mark(&mut record, &chunks, &extracted.text)?;
         Ok(Some(self.prepared(record, true)))
+    }
+
+    /// Checks an unchanged, indexed document's stored text and chunk list against their digests
+    /// and its index entries against the chunk list; re-indexes when only the index is off, and
+    /// records the digests in a record written by an older build.
+    fn verify_stored(&mut self, record: &DocumentRecord) -> Result<StoredState> {
+        let (mut record, text, chunks) = match self.writer.load_verified(&record.id) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // Reported here, with what is done about it; not again by the reader side.
+                self.writer.take_noticed();
+                return Ok(StoredState::Damaged(e.to_string()));
+            }
+        };
+        if !record.has_digests() {
+            let files = self.writer.files(&record.id);
+            let chunks_bytes = std::fs::read(files.chunks_file())
+                .map_err(|e| IngestError::io(files.chunks_file(), e))?;
+            record.text_sha256 = Some(sha256_hex(text.as_bytes()));
+            record.chunks_sha256 = Some(sha256_hex(&chunks_bytes));
+            files.write_record(&record)?;
+        }
+        let expected: Vec<u32> = (0..chunks.len() as u32).collect();
+        let indexed = self.writer.indexed_chunks(&record.id);
+        if indexed.as_ref().ok() == Some(&expected) {
+            return Ok(StoredState::Intact(record));
+        }
+        self.reporter.emit(ProgressEvent::Warning {
+            path: Some(record.source_path.clone()),
+            message: format!(
+                "the search index held {} of its {} chunks; indexed again",
+                indexed.map_or(0, |i| i.len()),
+                chunks.len()
+            ),
+        });
+        self.index_and_mark(&mut record, &chunks, &text)?;
+        Ok(StoredState::Reindexed(record))
+    }
+
+    fn preparing(&mut self, path: &std::path::Path, stage: PrepareStage, done: u64, total: u64) {
+        self.reporter.emit(ProgressEvent::Preparing {
+            path: path.to_path_buf(),
+            stage,
+            done,
+            total,
+        });
     }
 
     fn index_and_mark(
@@ -384,200 +554,5 @@ impl Run<'_, '_> {
             extracted_now,
             tokens_already_read: 0,
         }
-    }
-
-    /// Reads a document from its latest usable checkpoint to the end.
-    fn read(&mut self, p: Prepared, cancel: &AtomicBool) -> Result<FileOutcome> {
-        let record = &p.record;
-        let path = record.source_path.clone();
-        let mut result = outcome(
-            path.clone(),
-            Some(record.id.clone()),
-            OutcomeStatus::Ingested,
-            None,
-        );
-        result.pages = record.pages.len() as u32;
-        result.tokens = record.token_count;
-        result.warnings = record.warnings.clone();
-        let files = self.writer.files(&record.id);
-        let text = files.read_text()?;
-        let chunks = files.read_chunks(&record.digest)?;
-        let n = chunks.len() as u32;
-        let start = self.resume_point(record, n, &path, &mut result)?;
-        if start.chunks_read == n {
-            if !p.extracted_now && result.warnings.len() == record.warnings.len() {
-                result.status = OutcomeStatus::Skipped;
-                result.reason = Some("unchanged and already read".into());
-            }
-            return Ok(result);
-        }
-        self.reporter.emit(ProgressEvent::ReadingStarted {
-            path: path.clone(),
-            from_chunk: start.chunks_read,
-            chunk_count: n,
-        });
-        let dir = checkpoint::checkpoint_dir(
-            &self.writer.checkpoints_root(),
-            &self.model.fingerprint().0,
-            &record.id,
-        );
-        let every = self.options.checkpoint_every_chunks.max(1) as u32;
-        let mut state = start.state;
-        let mut token_offset = start.token_offset;
-        let mut last_saved = start.chunks_read;
-        for chunk in &chunks[start.chunks_read as usize..] {
-            let began = Instant::now();
-            let tokens = chunk_tokens(self.tokenizer, &text, chunk)?;
-            // A chunk of a large model takes minutes on a small CPU: between two layers the
-            // consumer of `BetweenLayers` may pause reading, and a cancel stops it there (the
-            // first check comes before the first layer). The state from before the chunk is then
-            // the one saved: the half-read one is not whole.
-            let before_chunk = state.clone();
-            let mut paused = Duration::ZERO;
-            let reporter = &mut self.reporter;
-            let read = self.model.read_with(&tokens, &mut state, &mut || {
-                let waiting = Instant::now();
-                reporter.emit(ProgressEvent::BetweenLayers);
-                paused += waiting.elapsed();
-                !cancel.load(Ordering::Relaxed)
-            });
-            match read {
-                Ok(()) => {}
-                Err(engine::EngineError::Cancelled) => {
-                    if last_saved < chunk.index {
-                        self.save(
-                            &dir,
-                            record,
-                            &chunks,
-                            chunk.index,
-                            token_offset,
-                            &before_chunk,
-                            &mut result,
-                        )?;
-                    }
-                    result.status = OutcomeStatus::Interrupted;
-                    result.reason = Some(format!(
-                        "cancelled at chunk {} of {n}; resumes next run",
-                        chunk.index
-                    ));
-                    return Ok(result);
-                }
-                Err(e) => {
-                    result.status = OutcomeStatus::Failed;
-                    result.reason = Some(format!("model failed at chunk {}: {e}", chunk.index));
-                    return Ok(result);
-                }
-            }
-            token_offset += tokens.len() as u64;
-            result.tokens_read += tokens.len() as u64;
-            self.reporter
-                .add_reading(tokens.len() as u64, began.elapsed().saturating_sub(paused));
-            let chunks_read = chunk.index + 1;
-            self.reporter.emit(ProgressEvent::ChunkRead {
-                path: path.clone(),
-                chunks_read,
-                chunk_count: n,
-            });
-            if chunks_read % every == 0 || chunks_read == n {
-                self.save(
-                    &dir,
-                    record,
-                    &chunks,
-                    chunks_read,
-                    token_offset,
-                    &state,
-                    &mut result,
-                )?;
-                last_saved = chunks_read;
-            }
-        }
-        Ok(result)
-    }
-
-    /// Where reading resumes: the latest usable checkpoint before the first damaged one, so that
-    /// every damaged checkpoint is written again. Damaged files are deleted first (a file at a
-    /// position the schedule does not revisit would otherwise warn forever).
-    fn resume_point(
-        &mut self,
-        record: &DocumentRecord,
-        chunk_count: u32,
-        path: &std::path::Path,
-        result: &mut FileOutcome,
-    ) -> Result<crate::library::StartPoint> {
-        let fingerprint = self.model.fingerprint();
-        let (found, mut damaged) = self.writer.checkpoints(&record.id, fingerprint)?;
-        if self.options.verify_checkpoints {
-            for info in &found {
-                if let Err(e) =
-                    checkpoint::read_checkpoint(&info.path, &fingerprint.0, &record.digest)
-                {
-                    damaged.push(checkpoint::DamagedCheckpoint {
-                        path: info.path.clone(),
-                        position: Some(info.header.chunks_read),
-                        reason: e.to_string(),
-                    });
-                }
-            }
-        }
-        for d in &damaged {
-            // Best effort: a file that cannot be removed is skipped again next time.
-            let _ = std::fs::remove_file(&d.path);
-            let message = format!("{d} (rebuilt)");
-            self.reporter.emit(ProgressEvent::Warning {
-                path: Some(path.to_path_buf()),
-                message: message.clone(),
-            });
-            result.warnings.push(message);
-        }
-        let before_damage = damaged
-            .iter()
-            .filter_map(|d| d.position)
-            .min()
-            .map_or(chunk_count, |p| p.saturating_sub(1));
-        let start = self
-            .writer
-            .start_point(&record.id, self.model, before_damage)?;
-        for w in &start.warnings {
-            self.reporter.emit(ProgressEvent::Warning {
-                path: Some(path.to_path_buf()),
-                message: w.clone(),
-            });
-            result.warnings.push(format!("{w} (rebuilt)"));
-        }
-        Ok(start)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn save(
-        &mut self,
-        dir: &std::path::Path,
-        record: &DocumentRecord,
-        chunks: &[Chunk],
-        chunks_read: u32,
-        token_offset: u64,
-        state: &engine::State,
-        result: &mut FileOutcome,
-    ) -> Result<()> {
-        let (byte_offset, page) = chunk_page_for_checkpoint(chunks, chunks_read);
-        let header = CheckpointHeader {
-            format_version: CHECKPOINT_FORMAT_VERSION,
-            model_fingerprint: self.model.fingerprint().0.clone(),
-            document_id: record.id.clone(),
-            document_digest: record.digest.clone(),
-            chunks_read,
-            chunk_count: chunks.len() as u32,
-            token_offset,
-            byte_offset,
-            page,
-        };
-        checkpoint::write_checkpoint(dir, &header, &state.to_bytes(self.model.fingerprint()))?;
-        result.checkpoints += 1;
-        self.reporter.totals.checkpoints_written += 1;
-        self.reporter.emit(ProgressEvent::CheckpointWritten {
-            path: record.source_path.clone(),
-            chunks_read,
-            token_offset,
-        });
-        Ok(())
     }
 }

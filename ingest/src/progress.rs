@@ -89,6 +89,19 @@ pub enum ProgressEvent {
         /// It was unchanged since the last run (no extraction needed).
         unchanged: bool,
     },
+    /// A file is being prepared (hashed, extracted, tokenized into chunks, indexed): sent at
+    /// each stage and, while tokenizing, every megabyte or so, so that a large file shows
+    /// progress long before it is read.
+    Preparing {
+        /// Source file.
+        path: PathBuf,
+        /// What is being done.
+        stage: PrepareStage,
+        /// Units done (bytes; pages when extracting a PDF; chunks when indexing).
+        done: u64,
+        /// Units in all (0 when not known yet).
+        total: u64,
+    },
     /// A file failed to extract; the run goes on.
     FileFailed {
         /// Source file.
@@ -143,6 +156,34 @@ pub enum ProgressEvent {
     Cancelled,
     /// The run is complete.
     Finished,
+}
+
+/// The stages of preparing a file, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrepareStage {
+    /// Computing the file's digest (bytes of the file).
+    Hashing,
+    /// Extracting its text (bytes of the file).
+    Extracting,
+    /// Extracting a PDF's text page by page (pages).
+    ExtractingPages,
+    /// Cutting the text into chunks: tokenizing it (bytes of the text).
+    Chunking,
+    /// Adding the chunks to the search index (chunks).
+    Indexing,
+}
+
+impl PrepareStage {
+    /// The stage as a word, for progress lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            PrepareStage::Hashing => "hashing",
+            PrepareStage::Extracting | PrepareStage::ExtractingPages => "extracting",
+            PrepareStage::Chunking => "tokenizing",
+            PrepareStage::Indexing => "indexing",
+        }
+    }
 }
 
 /// What happened to one file.

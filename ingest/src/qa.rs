@@ -3,23 +3,30 @@
 //! RWKV-4 recalls details over long inputs poorly and does much better when the question comes
 //! *before* the material (RWKV paper, §9 and appendix J). So a question is answered like this:
 //!
-//! 1. **Retrieve** ([`retrieve`]): the question's content words go to the tantivy index; the best
-//!    chunk is *the passage*, others are listed as further matches.
-//! 2. **Fork** ([`fork`]): the nearest stored checkpoint at or before the passage is loaded into
-//!    a fresh `State` value; checkpoint files are only ever read.
-//! 3. **Prompt** ([`prompt`]): the question is fed first, then the document text from the
-//!    checkpoint to the end of the passage, then the answer cue of the model's family (Raven
-//!    `Bob:`/`Alice:`, Pile `Question:`/`Answer:`, World `User:`/`Assistant:`).
-//! 4. **Generate**, streaming pieces of text to the caller.
+//! 1. **Retrieve** ([`retrieve`], [`select`]): the question's content words go to the tantivy
+//!    index; the best chunks are the evidence, best first.
+//! 2. **Fork** ([`fork`]): the nearest stored checkpoint at or before the best passage is loaded
+//!    into a fresh `State` value; checkpoint files are only ever read.
+//! 3. **Plan** ([`reading_plan`]): up to `passages_read` passages (default 3) are read — the best
+//!    one from the checkpoint, then further ones of the same document in document order, each
+//!    after its page label — as long as the text re-read stays within `reread_budget_tokens`.
+//!    The evidence marks them `read`; the others are `also-matched`.
+//! 4. **Prompt** ([`prompt`]): the question is fed first, then the document text from the
+//!    checkpoint to the end of the best passage, then the further passages, then the answer cue
+//!    of the model's family (Raven `Bob:`/`Alice:`, Pile `Question:`/`Answer:`, World
+//!    `User:`/`Assistant:`).
+//! 5. **Generate**, streaming pieces of text to the caller ([`answer_steps`], which summaries
+//!    share).
 //!
-//! The tokens read per answer are bounded by the checkpoint spacing plus the passage plus the
-//! prompt, whatever the document's length. Every answer carries its evidence and provenance
-//! ([`provenance`]): document, pages, highlighted snippets, the checkpoint it started from, how
-//! much it re-read. `whole` asks the state after the whole document (gist questions);
-//! `as_of_page` uses only text and checkpoints up to a page; a document still being read is
-//! answered from what has been read so far, and the answer says so.
+//! The tokens read per answer are bounded by the budget (and, for the best passage alone, by the
+//! checkpoint spacing plus the passage) plus the prompt, whatever the document's length. Every
+//! answer carries its evidence and provenance ([`provenance`]): document, pages, highlighted
+//! snippets, the checkpoint it started from, the tokens re-read for each passage read. `whole`
+//! asks the state after the whole document (gist questions); `as_of_page` uses only text and
+//! checkpoints up to a page; a document still being read is answered from what has been read so
+//! far, and the answer says so.
 //!
-//! [`summarize`] writes per-section summaries ([`sections`]) the same way: from the checkpoint
+//! [`summarize`](fn@summarize) writes per-section summaries ([`sections`]) the same way: from the checkpoint
 //! at the section's start, instruction first, then the section. Answers and summaries are kept
 //! per document ([`notes`]) and exported as Markdown ([`export`]).
 //!
@@ -43,26 +50,31 @@
 //! # Ok(()) }
 //! ```
 
+pub mod answer_steps;
 pub mod ask;
 pub mod bench;
 pub mod error;
 pub mod export;
 pub mod fork;
 pub mod headings;
+pub mod loaded;
 pub mod notes;
+pub mod options;
 pub mod prompt;
 pub mod provenance;
+pub mod reading_plan;
 pub mod retrieve;
 pub mod sections;
 pub mod select;
 pub mod summarize;
 
-pub use ask::{ask, ask_each, AskEvent, AskOptions, DocumentAnswer, DocumentAnswerOutcome};
+pub use ask::{ask, ask_each, AskEvent, DocumentAnswer, DocumentAnswerOutcome};
 pub use error::QaError;
 pub use export::export_markdown;
 pub use notes::{load_notes, DocumentNotes};
+pub use options::{AskOptions, DEFAULT_PASSAGES_READ, DEFAULT_REREAD_BUDGET_TOKENS};
 pub use prompt::PromptFamily;
-pub use provenance::{Answer, DocumentRef, Evidence, EvidenceRole, Provenance};
+pub use provenance::{Answer, DocumentRef, Evidence, EvidenceRole, PassageRead, Provenance};
 pub use sections::{detect_sections, document_sections, Section, SectionKind};
 pub use summarize::{summarize, SectionSummary, SummaryEvent, SummaryOptions, SummaryReport};
 
@@ -70,7 +82,7 @@ use crate::Library;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What every question or summary needs: the library, the model and its tokenizer, the prompt
-/// template, and an optional cancel flag (checked between chunks while re-reading; generation
+/// template, and an optional cancel flag (checked between layers while re-reading; generation
 /// is cancelled through the event callback).
 #[derive(Clone, Copy)]
 pub struct QaContext<'a> {

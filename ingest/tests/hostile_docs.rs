@@ -1,5 +1,6 @@
 //! The hostile-document folder (made by scripts/make_hostile_docs.py): every bad file gets its
 //! own clear outcome, good files around them are ingested, and the run never stops.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 
@@ -35,14 +36,21 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
     failed_with("truncated.pdf", "not a readable PDF");
     failed_with("bitflipped.pdf", "not a readable PDF");
     failed_with("empty.pdf", "not a readable PDF");
-    failed_with("encrypted.pdf", "encrypted PDF");
+    failed_with("encrypted.pdf", "encrypted: needs a password");
+    failed_with("encrypted_cloned.pdf", "encrypted: needs a password");
     failed_with("scanned.pdf", "scanned PDF (needs OCR)");
     failed_with("zero_pages.pdf", "no pages");
     failed_with("parent_loop.pdf", "made no progress");
     failed_with("binary.txt", "binary content");
-    assert_eq!(summary.files.len(), 12);
+    assert_eq!(summary.files.len(), 14);
 
-    for name in ["good.pdf", "latin1.pdf", "latin1.txt", "partly_scanned.pdf"] {
+    for name in [
+        "good.pdf",
+        "latin1.pdf",
+        "latin1.txt",
+        "partly_scanned.pdf",
+        "encrypted_empty_password.pdf",
+    ] {
         assert_eq!(
             outcome(name).status,
             OutcomeStatus::Ingested,
@@ -52,6 +60,12 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
         assert!(outcome(name).checkpoints >= 1);
     }
     assert_eq!(outcome("good.pdf").pages, 3);
+    // Encrypted with only an owner password: opened with the empty user password, same text.
+    let text_of = |name: &str| {
+        let id = outcome(name).document_id.clone().unwrap();
+        writer.document_text(&id).unwrap()
+    };
+    assert_eq!(text_of("encrypted_empty_password.pdf"), text_of("good.pdf"));
 
     // A scanned page inside a text PDF is reported, not fatal, and pages stay right.
     let partly = outcome("partly_scanned.pdf");
@@ -92,8 +106,8 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(again.count(OutcomeStatus::Skipped), 4);
-    assert_eq!(again.count(OutcomeStatus::Failed), 8);
+    assert_eq!(again.count(OutcomeStatus::Skipped), 5);
+    assert_eq!(again.count(OutcomeStatus::Failed), 9);
 }
 
 #[test]

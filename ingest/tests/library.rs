@@ -1,5 +1,6 @@
 //! The library end to end with the demo model: ingest, search, from a hit to a state, skipping
 //! unchanged files, re-ingesting changed ones, damaged and foreign checkpoints, cancellation.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 
@@ -238,7 +239,7 @@ fn checkpoints_of_another_model_are_never_used() {
     let (first, _) = ingest(&mut writer, &[docs.path().to_path_buf()], &test_options());
     let id = id_of(&first, "a.txt");
     let (demo_model, tokenizer) = demo();
-    let weights = engine::random_init::random_weights(*demo_model.shape(), 99).unwrap();
+    let weights = engine::tools::random_init::random_weights(*demo_model.shape(), 99).unwrap();
     let other = engine::Model::from_weights(weights, "other".into(), "random".into(), false);
     assert_ne!(other.fingerprint(), demo_model.fingerprint());
 

@@ -2,6 +2,7 @@
 //! are found (spans between checkpoints otherwise), summaries start from the checkpoint at the
 //! section's start and are stored and reused, notes survive concurrent writers while the
 //! ingest lock is held, and the Markdown export carries questions, answers and citations.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod qa_support;
 

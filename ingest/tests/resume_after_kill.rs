@@ -4,6 +4,7 @@
 //!
 //! The process killed is `ingest-test-worker ingest` (this package's test-support binary). Set
 //! `INGEST_KILL_SEED` to replay a failing sequence of kill times; the seed is printed.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
 

@@ -81,6 +81,8 @@ pub fn busy_state(size: (u16, u16)) -> AppState {
             pages: 120,
             tokens: 40_000,
             checkpoints: 9,
+            checkpoint_bytes: 0,
+            checkpoint_every_chunks: 0,
             warnings: vec!["3 pages without a text layer".into()],
         })
         .collect();
@@ -108,7 +110,8 @@ pub fn busy_state(size: (u16, u16)) -> AppState {
                     range: 100_000 * e as usize..100_000 * e as usize + 400,
                     snippet: "…the brass compass lay in the tin box beneath the chapel floor…"
                         .into(),
-                    provenance: "checkpoint 3 at token 12,288; 1,530 tokens re-read".into(),
+                    read: true,
+                    provenance: "read by the model · 1st of 3 · 1,530 tokens re-read".into(),
                 })
                 .collect(),
             note: None,

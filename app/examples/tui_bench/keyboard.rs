@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Result};
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
-use crate::tui::runtime::AppEvent;
+use crate::tui::events::AppEvent;
 
 /// Which part of the script a key belongs to (latencies are reported per phase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

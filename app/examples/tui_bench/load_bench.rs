@@ -26,9 +26,9 @@ use crate::keyboard::{Keyboard, Phase, SentKeys};
 use crate::model_choice::ModelChoice;
 use crate::script::{self, Marks, Observed, Shared};
 use crate::stats::Summary;
+use crate::tui::events::{AppEvent, EventSink};
 use crate::tui::keymap::KeyMap;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::{AppEvent, EventSink};
 use crate::tui::state::ModelStatus;
 use crate::tui::ui_loop::UiLoop;
 use crate::tui::workers::model_slot::LoadedModel;
@@ -61,7 +61,7 @@ struct Record {
 
 /// Runs part 2 and prints its results.
 pub fn run(args: &Args) -> Result<()> {
-    let shape = engine::random_init::named_shape(&args.shape)
+    let shape = engine::tools::random_init::named_shape(&args.shape)
         .with_context(|| format!("unknown shape {:?}", args.shape))?;
     println!(
         "\n## Responsiveness while a {} × {} random-init model (f32) answers; {} CPUs\n",
@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> Result<()> {
         thread::available_parallelism().map_or(0, |n| n.get())
     );
     let started = Instant::now();
-    let weights = engine::random_init::random_weights(shape, 7)?;
+    let weights = engine::tools::random_init::random_weights(shape, 7)?;
     let model = engine::Model::from_weights(
         weights,
         format!("random-init {}", args.shape),
@@ -103,6 +103,8 @@ pub fn run(args: &Args) -> Result<()> {
             &Config::default(),
         )?,
         export_dir: dir.path().to_path_buf(),
+        ask_options: Config::default().ask_options(),
+        ingest_options: Config::default().ingest_options(),
         // Read in the background all along, when asked for.
         paths: match args.read_words {
             0 => Vec::new(),

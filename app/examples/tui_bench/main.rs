@@ -1,4 +1,4 @@
-//! # The terminal UI's drawing and responsiveness, measured (BENCHMARKS.md, issue 6)
+//! # The terminal UI's drawing and responsiveness, measured (BENCHMARKS.md, "Terminal UI")
 //!
 //! ```sh
 //! cargo run --release -p rwkv-reader --example tui_bench -- --shape 1.5b
@@ -26,6 +26,9 @@
 //!
 //! The binary has no library target, so this example compiles the binary's own `tui` module
 //! tree (and the two modules it uses) from `src/`: it runs the real code, not a copy.
+// A measuring tool: a failed unwrap stops it with its location. The binary's modules are compiled
+// here as public modules of an example, not a library API.
+#![allow(clippy::unwrap_used, missing_docs)]
 
 // The binary's modules, compiled here as they are; much of them is unused by the benchmark.
 #[allow(dead_code)]
@@ -34,31 +37,6 @@ mod app_src {
     pub mod config;
     pub mod model_choice;
     pub mod tui;
-}
-
-/// What `tui::run` takes from the command line. The benchmark never calls `run`.
-mod cli {
-    use std::path::PathBuf;
-
-    use anyhow::{bail, Result};
-
-    use crate::config::Config;
-    use crate::model_choice::ModelChoice;
-
-    /// The part of the binary's `cli::Context` that the TUI reads.
-    pub struct Context {
-        pub config: Config,
-    }
-
-    impl Context {
-        pub fn library_dir(&self) -> Result<PathBuf> {
-            bail!("not used by the benchmark")
-        }
-
-        pub fn model_choice(&self) -> Result<ModelChoice> {
-            bail!("not used by the benchmark")
-        }
-    }
 }
 
 mod args;

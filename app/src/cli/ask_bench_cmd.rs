@@ -30,6 +30,7 @@ pub fn bench_ask(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
         ingest: IngestOptions::default(),
         repeats: args.repeats,
         answer_tokens: args.answer_tokens,
+        passages_read: args.passages,
     };
     let report = run_ask_bench(&model, &tokenizer, &opts, &mut |line| eprintln!("{line}"))
         .with_context(|| format!("ask benchmark in {}", work_dir.display()))?;
@@ -44,8 +45,11 @@ pub fn bench_ask(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
 /// The report as the Markdown tables BENCHMARKS.md uses.
 fn print_tables(report: &AskBenchReport) {
     println!(
-        "model {} · chunks of {} tokens · checkpoint every {} chunks",
-        report.model, report.target_chunk_tokens, report.checkpoint_every_chunks
+        "model {} · chunks of {} tokens · checkpoint every {} chunks · {} passage(s) read per answer",
+        report.model,
+        report.target_chunk_tokens,
+        report.checkpoint_every_chunks,
+        report.passages_read
     );
     println!(
         "| document tokens | chunks | ingest (this run) | questions | first answer token (median / max) \

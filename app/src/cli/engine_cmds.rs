@@ -36,9 +36,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Weight precision of a random-init shape: f32 (in memory), or q8_0 / f16 (written once to a
-    /// `.gguf` in --cache-dir, never materialising the f32 model, then loaded like any checkpoint).
-    #[arg(long, default_value = "f32")]
-    pub quant: String,
+    /// `.gguf` in --cache-dir, never materialising the f32 model, then loaded like any checkpoint)
+    /// [default: f32]. A checkpoint is measured in its own precision: `convert` it first.
+    #[arg(long)]
+    pub quant: Option<String>,
     /// Where random-init `.gguf` files are kept between runs [default: the system temp folder].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -64,6 +65,9 @@ pub struct BenchArgs {
     /// With --ask: answer length in tokens.
     #[arg(long, default_value_t = 8)]
     pub answer_tokens: usize,
+    /// With --ask: passages the model reads before each answer.
+    #[arg(long, default_value_t = ingest::qa::DEFAULT_PASSAGES_READ)]
+    pub passages: usize,
     /// Highest kernel path for Q8_0 chunk products: avx512-vnni, avx2 or portable (to measure
     /// what a CPU without the faster instructions would do; results are the same bits)
     /// [default: the best this CPU has].
@@ -107,14 +111,14 @@ pub struct ConvertArgs {
 
 /// Runs `bench`.
 pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
-    engine::bench::configure_threads(args.threads)?;
+    engine::tools::bench::configure_threads(args.threads)?;
     if let Some(name) = &args.q8_path {
-        let path = engine::q8_dot_kernels::Q8Path::from_name(name)
+        let path = engine::Q8Path::from_name(name)
             .with_context(|| format!("--q8-path {name}: use avx512-vnni, avx2 or portable"))?;
         if !path.is_available() {
             bail!("--q8-path {name}: this CPU cannot run it");
         }
-        engine::q8_dot_kernels::limit_q8_path(path);
+        engine::limit_q8_path(path);
     }
     if args.ask {
         return super::ask_bench_cmd::bench_ask(ctx, &args);
@@ -126,20 +130,30 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         .or_else(|| ctx.global.model.clone())
     {
         Some(path) => {
+            if let Some(quant) = &args.quant {
+                bail!(
+                    "--quant {quant} applies to random-init shapes; {} is measured in its own \
+                     precision. Convert it first: rwkv-reader convert {} OUT.gguf --to {quant}",
+                    path.display(),
+                    path.display()
+                );
+            }
             engine::Model::load(&path).with_context(|| format!("loading {}", path.display()))?
         }
         None => {
-            let shape = engine::random_init::named_shape(&args.shape).with_context(|| {
-                format!(
-                    "unknown shape {:?} (try 169m, 430m, 1b5, 3b, 14b or 12x768)",
-                    args.shape
-                )
-            })?;
-            let precision: engine::WeightPrecision = args.quant.parse().map_err(|e| {
-                anyhow::anyhow!("--quant {}: {e:?} (use f32, f16 or q8_0)", args.quant)
-            })?;
+            let shape =
+                engine::tools::random_init::named_shape(&args.shape).with_context(|| {
+                    format!(
+                        "unknown shape {:?} (try 169m, 430m, 1b5, 3b, 14b or 12x768)",
+                        args.shape
+                    )
+                })?;
+            let quant = args.quant.as_deref().unwrap_or("f32");
+            let precision: engine::WeightPrecision = quant
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--quant {quant}: {e:?} (use f32, f16 or q8_0)"))?;
             if precision == engine::WeightPrecision::F32 {
-                let weights = engine::random_init::random_weights(shape, args.seed)?;
+                let weights = engine::tools::random_init::random_weights(shape, args.seed)?;
                 engine::Model::from_weights(
                     weights,
                     format!("random-init {}", args.shape),
@@ -151,8 +165,9 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
                     .cache_dir
                     .clone()
                     .unwrap_or_else(|| std::env::temp_dir().join("rwkv-reader-bench"));
-                let path =
-                    engine::quant_random::ensure_random_gguf(shape, args.seed, precision, &dir)?;
+                let path = engine::tools::quant_random::ensure_random_gguf(
+                    shape, args.seed, precision, &dir,
+                )?;
                 let loading = Instant::now();
                 let model = engine::Model::load(&path)
                     .with_context(|| format!("loading {}", path.display()))?;
@@ -166,17 +181,17 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         }
     };
     let load_seconds = started.elapsed().as_secs_f64();
-    let config = engine::bench::BenchConfig {
+    let config = engine::tools::bench::BenchConfig {
         read_tokens: args.tokens,
         chunk_tokens: args.chunk,
         gen_tokens: args.gen,
         seed: args.seed,
     };
     let mut report = match &args.device {
-        None => engine::bench::run_bench(&model, &config)?,
+        None => engine::tools::bench::run_bench(&model, &config)?,
         Some(name) => {
-            let device = engine::tensor_forward::device_by_name(name)
-                .with_context(|| format!("--device {name}"))?;
+            let device =
+                engine::device_by_name(name).with_context(|| format!("--device {name}"))?;
             let placing = Instant::now();
             let on_device = engine::TensorModel::new(&model, &device)
                 .with_context(|| format!("putting the model on {name}"))?;
@@ -184,7 +199,7 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
                 "weights on {name} in {:.2} s",
                 placing.elapsed().as_secs_f64()
             );
-            engine::bench::run_bench_on_device(&model, &on_device, &config)?
+            engine::tools::bench::run_bench_on_device(&model, &on_device, &config)?
         }
     };
     report.load_seconds = load_seconds;
@@ -244,9 +259,10 @@ pub fn eval(ctx: &Context, args: EvalArgs) -> Result<ExitCode> {
     if tokens.is_empty() {
         bail!("nothing to evaluate: give --tokens or a non-empty --text");
     }
-    let output = engine::eval::evaluate(&model, &tokens, args.chunk)?;
-    engine::eval::write_eval(&output, &args.out)?;
-    eprintln!(
+    let output = engine::tools::eval::evaluate(&model, &tokens, args.chunk)?;
+    engine::tools::eval::write_eval(&output, &args.out)?;
+    // What was written is the command's result: stdout.
+    println!(
         "wrote {} ({} tokens, {} layers, vocabulary {})",
         args.out.display(),
         tokens.len(),
@@ -262,15 +278,14 @@ pub fn convert(_ctx: &Context, args: ConvertArgs) -> Result<ExitCode> {
         .to
         .parse()
         .map_err(|e| anyhow::anyhow!("--to {}: {e:?} (use q8_0, f16 or f32)", args.to))?;
-    let report =
-        engine::convert::convert(&args.input, &args.output, target).with_context(|| {
-            format!(
-                "converting {} to {}",
-                args.input.display(),
-                args.output.display()
-            )
-        })?;
-    eprintln!(
+    let report = engine::convert(&args.input, &args.output, target).with_context(|| {
+        format!(
+            "converting {} to {}",
+            args.input.display(),
+            args.output.display()
+        )
+    })?;
+    println!(
         "wrote {} ({}, {} tensors, {:.1} MiB) in {:.1} s",
         report.output.display(),
         report.precision,

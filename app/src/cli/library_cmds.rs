@@ -1,30 +1,40 @@
 //! Library subcommands: `ingest`, `search`, `ask`, `summarize`, `export`, and the hidden PDF
-//! extraction worker that ingestion re-executes this binary as.
-
-use std::ffi::OsString;
-use std::io::{IsTerminal as _, Write};
-use std::path::PathBuf;
-use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+//! extraction worker that ingestion re-executes this binary as. (`check` is in `check_cmd`.)
 
 use anyhow::{Context as _, Result};
 use clap::Args;
 use ingest::qa::provenance::{marked_snippet, page_label};
-use ingest::{IngestOptions, Library, OutcomeStatus, Summary};
+use ingest::{Library, OutcomeStatus, Summary};
+use std::ffi::OsString;
+use std::io::{IsTerminal as _, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use super::progress_line::ProgressLine;
 use super::qa_cmds::{highlight_marks, inert, load_model, matching_documents, open_library};
-use super::Context;
+use super::{stop_signal, Context};
 use crate::tui::draw::format_count;
+use crate::tui::inert_text::inert_name;
+
+/// Exit status of `ingest` when every file was read (or was already).
+pub const INGEST_OK: u8 = 0;
+/// Exit status of `ingest` when some input failed (the others were read).
+pub const INGEST_SOME_FAILED: u8 = 1;
+/// Exit status of `ingest` for a usage error or a problem with the library itself.
+pub const INGEST_ERROR: u8 = 2;
 
 /// `rwkv-reader ingest PATH...`.
 #[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Exit status: 0 every file read (or unchanged), 1 some input failed (nonexistent, empty, unreadable, unsupported...; the rest was read), 2 usage error or a problem with the library or the model, 128+N stopped by signal N (Ctrl-C: 130): the state from before the chunk being read is saved and the next run resumes there."
+)]
 pub struct IngestArgs {
     /// Files or folders to read (recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Save the model's state every N chunks of ~512 tokens [default: 8, about every 4,096
-    /// tokens].
+    /// Save the model's state every N chunks of ~512 tokens [default: spaced so an answer
+    /// starts within `answer_wait_s` (config, 15 s) at the model's measured reading speed, at
+    /// most every 8 chunks (about 4,096 tokens), within `checkpoint_budget_mb` (256) a document].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: Option<u64>,
     /// Print the per-file outcome summary as JSON instead of a progress bar and a table.
@@ -68,9 +78,21 @@ pub struct AskArgs {
     /// Most tokens in the answer.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,
+    /// Passages the model reads before answering (1-16): the best one from its checkpoint, then
+    /// the next best of the same document in document order [default: `passages_read` in the
+    /// config, else 3].
+    #[arg(long, value_name = "N", value_parser = parse_passages)]
+    pub passages: Option<usize>,
     /// Print the answer, citations and provenance as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_passages(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of passages"))?;
+    crate::config::check_passages_read(n).map_err(|e| e.to_string())
 }
 
 /// `rwkv-reader summarize`.
@@ -99,21 +121,32 @@ pub struct ExportArgs {
 }
 
 /// Runs `ingest`: a progress bar on stderr (lines when it is not a terminal), then one line
-/// per file (or, with `--json`, the summary as JSON on stdout).
+/// per file (or, with `--json`, the summary as JSON on stdout). The exit status says whether
+/// every input was read (see [`IngestArgs`]'s help).
 pub fn ingest(ctx: &Context, args: IngestArgs) -> Result<ExitCode> {
+    match ingest_files(ctx, &args) {
+        Ok(code) => Ok(code),
+        Err(error) => {
+            eprintln!("rwkv-reader: {error:#}");
+            Ok(ExitCode::from(INGEST_ERROR))
+        }
+    }
+}
+
+fn ingest_files(ctx: &Context, args: &IngestArgs) -> Result<ExitCode> {
     let dir = ctx.library_dir()?;
     let (model, tokenizer) = load_model(ctx)?;
     eprintln!("model: {}", model.info().label());
     let mut writer = Library::open_writer(&dir)
         .with_context(|| format!("opening the library {} for writing", dir.display()))?;
-    let mut options = IngestOptions::default();
+    let mut options = ctx.config.ingest_options();
     if let Some(every) = args.checkpoint_every {
+        // An explicit spacing replaces the one chosen for the wait.
         options.checkpoint_every_chunks = usize::try_from(every).unwrap_or(usize::MAX);
+        options.spacing = None;
     }
     let mut progress = ProgressLine::new(std::io::stderr().is_terminal(), args.json);
-    // Nothing cancels a command-line run but a signal, which ingestion survives: the next run
-    // resumes from the last checkpoint.
-    let never = AtomicBool::new(false);
+    let stop = stop_signal::install();
     let summary = ingest::run(
         &args.paths,
         &mut writer,
@@ -121,7 +154,7 @@ pub fn ingest(ctx: &Context, args: IngestArgs) -> Result<ExitCode> {
         &tokenizer,
         &options,
         &mut |p| progress.update(&p),
-        &never,
+        stop,
     )
     .context("ingesting")?;
     progress.finish();
@@ -132,7 +165,19 @@ pub fn ingest(ctx: &Context, args: IngestArgs) -> Result<ExitCode> {
     } else {
         print_outcomes(&mut out, &summary)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(ingest_status(
+        &summary,
+        stop_signal::received(),
+    )))
+}
+
+/// The exit status of an ingestion run (see [`IngestArgs`]'s help).
+pub fn ingest_status(summary: &Summary, stopped_by: Option<i32>) -> u8 {
+    match stopped_by {
+        Some(signal) if summary.cancelled => stop_signal::exit_code(signal),
+        _ if summary.count(OutcomeStatus::Failed) > 0 => INGEST_SOME_FAILED,
+        _ => INGEST_OK,
+    }
 }
 
 fn print_outcomes(out: &mut impl Write, summary: &Summary) -> Result<()> {
@@ -149,22 +194,26 @@ fn print_outcomes(out: &mut impl Write, summary: &Summary) -> Result<()> {
             f.pages,
             format_count(f.tokens),
             f.checkpoints,
-            inert(&f.path.display().to_string())
+            inert_name(&f.path.display().to_string())
         )?;
         if let Some(reason) = &f.reason {
-            writeln!(out, "            reason: {}", inert(reason))?;
+            writeln!(out, "            reason: {}", inert_name(reason))?;
         }
         for warning in &f.warnings {
-            writeln!(out, "            warning: {}", inert(warning))?;
+            writeln!(out, "            warning: {}", inert_name(warning))?;
         }
     }
     let t = &summary.totals;
     writeln!(
         out,
-        "{} ingested, {} unchanged, {} failed · {} tokens read at {:.0} tok/s · {} checkpoints written",
+        "{} ingested, {} unchanged, {} failed{} · {} tokens read at {:.0} tok/s · {} checkpoints written",
         summary.count(OutcomeStatus::Ingested),
         summary.count(OutcomeStatus::Skipped),
         summary.count(OutcomeStatus::Failed),
+        match summary.count(OutcomeStatus::Interrupted) {
+            0 => String::new(),
+            n => format!(", {n} interrupted (the next run resumes)"),
+        },
         format_count(t.tokens_done),
         t.tokens_per_second,
         t.checkpoints_written
@@ -187,14 +236,21 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
     let hits = library
         .search(&args.query, args.limit, only.as_deref())
         .context("searching")?;
+    // Documents left out as damaged, an unusable index: a script must see it as well as a person.
+    let warnings = library.noticed();
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &hits)?;
+        let result = serde_json::json!({ "hits": hits, "warnings": warnings });
+        serde_json::to_writer_pretty(&mut out, &result)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
     if hits.is_empty() {
-        writeln!(out, "No hits for {:?}.", args.query)?;
+        writeln!(
+            out,
+            "No hits for {}.",
+            inert_name(&format!("{:?}", args.query))
+        )?;
     }
     let (open, close) = highlight_marks();
     for (i, hit) in hits.iter().enumerate() {
@@ -202,13 +258,16 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
             out,
             "{}. {}, {} (score {:.1})",
             i + 1,
-            inert(&hit.title),
+            inert_name(&hit.title),
             page_label(hit.pages),
             hit.score
         )?;
         if let Some(snippet) = &hit.snippet {
             writeln!(out, "   {}", inert(&marked_snippet(snippet, open, close)))?;
         }
+    }
+    for warning in &warnings {
+        writeln!(out, "Warning: {}", inert_name(warning))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,7 @@ use ingest::{DocumentRecord, Library};
 use super::library_cmds::{AskArgs, ExportArgs, SummarizeArgs};
 use super::Context;
 use crate::model_choice::ModelChoice;
+use crate::tui::inert_text::inert_name;
 
 /// The model and tokenizer chosen by the options and config.
 pub(super) fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
@@ -40,7 +41,8 @@ pub(super) fn load_chosen_model(
 
 pub(super) fn open_library(ctx: &Context) -> Result<Library> {
     let dir = ctx.library_dir()?;
-    Library::open(&dir).with_context(|| format!("opening the library {}", dir.display()))
+    // Only reading: a folder without a library is refused, not turned into an empty one.
+    Library::open_existing(&dir).with_context(|| format!("opening the library {}", dir.display()))
 }
 
 /// Documents matching `--doc NAME` (all of them), or an error naming what the library holds.
@@ -96,6 +98,14 @@ pub(super) fn inert(text: &str) -> String {
         .collect()
 }
 
+/// Damage the library noticed (documents left out, an unusable index), on stderr: for when no
+/// answer carries it.
+pub(super) fn print_noticed(library: &Library) {
+    for warning in library.noticed() {
+        eprintln!("warning: {}", inert_name(&warning));
+    }
+}
+
 /// Bold on a terminal, Markdown-style stars otherwise.
 pub(super) fn highlight_marks() -> (&'static str, &'static str) {
     if std::io::stdout().is_terminal() {
@@ -121,8 +131,11 @@ pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
     let mut opts = AskOptions {
         whole: args.whole,
         as_of_page: args.as_of_page,
-        ..AskOptions::default()
+        ..ctx.config.ask_options()
     };
+    if let Some(n) = args.passages {
+        opts.passages_read = n;
+    }
     if let Some(n) = args.max_tokens {
         opts.sampler.max_tokens = n;
     }
@@ -139,12 +152,13 @@ pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
     let stream = !args.json;
     let answer = qa::ask(&qa_ctx, &args.question, &opts, &mut |event| match event {
         AskEvent::Evidence { document, .. } if stream => {
-            println!("{}:", inert(&document.title));
+            println!("{}:", inert_name(&document.title));
             true
         }
         AskEvent::Text(piece) if stream => print_piece(piece),
         _ => true,
-    })?;
+    })
+    .inspect_err(|_| print_noticed(&library))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -167,7 +181,7 @@ fn ask_all(qa_ctx: &QaContext<'_>, args: &AskArgs, opts: &AskOptions) -> Result<
                     println!();
                 }
                 started = true;
-                println!("== {}", inert(&document.title));
+                println!("== {}", inert_name(&document.title));
                 true
             }
             AskEvent::Text(piece) => print_piece(piece),
@@ -176,7 +190,11 @@ fn ask_all(qa_ctx: &QaContext<'_>, args: &AskArgs, opts: &AskOptions) -> Result<
                     println!();
                 }
                 started = true;
-                println!("== {}: skipped ({})", inert(&document.title), inert(reason));
+                println!(
+                    "== {}: skipped ({})",
+                    inert_name(&document.title),
+                    inert_name(reason)
+                );
                 true
             }
         }
@@ -190,7 +208,7 @@ fn ask_all(qa_ctx: &QaContext<'_>, args: &AskArgs, opts: &AskOptions) -> Result<
     for r in &results {
         if let DocumentAnswerOutcome::Answered { answer } = &r.outcome {
             answered += 1;
-            println!("== {} — citations", inert(&r.document.title));
+            println!("== {} — citations", inert_name(&r.document.title));
             print_citations(answer);
         }
     }
@@ -205,10 +223,24 @@ fn print_citations(answer: &Answer) {
         println!("Evidence: no passage matched.");
     } else {
         println!("Evidence:");
-        for e in &answer.evidence {
-            let role = match e.role {
-                EvidenceRole::Read => "read",
-                EvidenceRole::AlsoMatched => "also",
+        let read = &answer.provenance.passages;
+        for (i, e) in answer.evidence.iter().enumerate() {
+            // Read passages say their place in the reading order and what they cost.
+            let role = match (e.role, read.iter().position(|p| p.evidence_index == i)) {
+                // Inside the text read from the checkpoint for the best passage.
+                (EvidenceRole::Read, Some(at)) if read[at].span.tokens == 0 => {
+                    format!("read {}/{}, within 1/{}", at + 1, read.len(), read.len())
+                }
+                (EvidenceRole::Read, Some(at)) => {
+                    format!(
+                        "read {}/{}, {} tokens",
+                        at + 1,
+                        read.len(),
+                        read[at].span.tokens
+                    )
+                }
+                (EvidenceRole::Read, None) => "read".to_string(),
+                (EvidenceRole::AlsoMatched, _) => "also".to_string(),
             };
             let snippet = e
                 .snippet
@@ -217,7 +249,7 @@ fn print_citations(answer: &Answer) {
                 .unwrap_or_default();
             println!(
                 "  [{role}] {}, {}{snippet}",
-                inert(&e.title),
+                inert_name(&e.title),
                 e.page_label()
             );
         }
@@ -233,7 +265,7 @@ fn print_citations(answer: &Answer) {
         provenance_line(p).replace('\\', "")
     );
     for n in &answer.notices {
-        println!("Note: {}", inert(n));
+        println!("Note: {}", inert_name(n));
     }
 }
 
@@ -251,7 +283,7 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
     };
     let stream = !args.json;
     if stream {
-        println!("# {}\n", inert(&record.title));
+        println!("# {}\n", inert_name(&record.title));
     }
     let report = qa::summarize(&qa_ctx, &record.id, &opts, &mut |event| {
         if !stream {
@@ -296,7 +328,7 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
             report.pending.len()
         );
         for n in &report.notices {
-            println!("Note: {}", inert(n));
+            println!("Note: {}", inert_name(n));
         }
     }
     Ok(ExitCode::SUCCESS)

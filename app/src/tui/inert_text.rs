@@ -61,6 +61,19 @@ pub fn inert_line(text: &str) -> String {
     out
 }
 
+/// A name the user gave the program (a file name, a path, a title taken from one) as printed on
+/// one line by the command line: every control character is shown as a visible symbol, line
+/// breaks and tabs included (`a\nb.txt` prints as `a␊b.txt`, not as two lines or as `a b.txt`,
+/// which would name another file), and bidirectional controls as `�`.
+pub fn inert_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            _ => display_char(c),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +90,16 @@ mod tests {
     fn mapping_keeps_char_count_so_offsets_stay_valid() {
         let text = "x\u{1b}[1my\u{202e}z\tw\u{7f}";
         assert_eq!(text.chars().count(), inert_multiline(text).chars().count());
+    }
+
+    #[test]
+    fn names_show_every_control_character() {
+        let name = "a\nb\rc\td\u{1b}[2J\u{7}e\u{202e}f";
+        assert_eq!(
+            inert_name(name),
+            "a\u{240a}b\u{240d}c\u{2409}d\u{241b}[2J\u{2407}e\u{fffd}f"
+        );
+        assert!(!inert_name(name).chars().any(char::is_control));
     }
 
     #[test]

@@ -8,56 +8,41 @@ use std::sync::mpsc::{self, Sender};
 use std::thread;
 
 use anyhow::{Context as _, Result};
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event;
 
+use super::events::{AppEvent, EventSink};
 use super::keymap::KeyMap;
-use super::messages::WorkerEvent;
 use super::terminal::{self, UiTerminal};
 use super::ui_loop::UiLoop;
 use super::workers::{WorkerContext, Workers};
-use crate::cli::Context;
+use crate::model_choice::ModelChoice;
 
-/// Everything that wakes the event loop.
+/// What the UI needs from the command line and the config file, resolved by the caller.
 #[derive(Debug)]
-pub enum AppEvent {
-    /// A key, mouse, paste or resize event from the terminal.
-    Terminal(Event),
-    /// The terminal could no longer be read.
-    TerminalFailed(String),
-    /// A report from a worker.
-    Worker(WorkerEvent),
-}
-
-/// Where workers send their reports. Sending never fails loudly: if the UI is gone, the report
-/// has nobody to go to.
-#[derive(Debug, Clone)]
-pub struct EventSink(Sender<AppEvent>);
-
-impl EventSink {
-    /// A sink into the loop's channel.
-    pub fn new(tx: Sender<AppEvent>) -> EventSink {
-        EventSink(tx)
-    }
-
-    /// Sends one report to the UI.
-    pub fn send(&self, event: WorkerEvent) {
-        let _ = self.0.send(AppEvent::Worker(event));
-    }
+pub struct TuiSettings {
+    /// The key bindings, the config file's overrides applied.
+    pub keymap: KeyMap,
+    /// The library folder.
+    pub library_dir: PathBuf,
+    /// The model and tokenizer to load.
+    pub model: ModelChoice,
+    /// Where `e` writes a document's notes as Markdown.
+    pub export_dir: PathBuf,
+    /// How questions are answered (passages read, re-read budget).
+    pub ask_options: ingest::qa::AskOptions,
+    /// How documents are read (checkpoint spacing).
+    pub ingest_options: ingest::IngestOptions,
 }
 
 /// Opens the TUI on the library, reading `paths` in the background, until the user quits.
-pub fn run(ctx: &Context, paths: Vec<PathBuf>) -> Result<()> {
-    let keymap = KeyMap::with_overrides(&ctx.config.keys)
-        .map_err(anyhow::Error::msg)
-        .with_context(|| format!("in {}", ctx.config.describe_source()))?;
+pub fn run(settings: TuiSettings, paths: Vec<PathBuf>) -> Result<()> {
+    let keymap = settings.keymap;
     let worker_ctx = WorkerContext {
-        library_dir: ctx.library_dir()?,
-        model: ctx.model_choice()?,
-        export_dir: ctx
-            .config
-            .export_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(".")),
+        library_dir: settings.library_dir,
+        model: settings.model,
+        export_dir: settings.export_dir,
+        ask_options: settings.ask_options,
+        ingest_options: settings.ingest_options,
         paths,
     };
     let log = stderr_log_path();

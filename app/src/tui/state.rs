@@ -103,6 +103,10 @@ pub struct DocEntry {
     pub tokens: u64,
     /// State checkpoints on disk.
     pub checkpoints: u32,
+    /// Their size on disk, in bytes.
+    pub checkpoint_bytes: u64,
+    /// Chunks between two of them, as the document was read (0: not known).
+    pub checkpoint_every_chunks: u32,
     /// Problems that did not stop reading (pages without a text layer, garbage text, ...).
     pub warnings: Vec<String>,
 }
@@ -227,8 +231,10 @@ pub struct Evidence {
     pub range: Range<usize>,
     /// A short excerpt with the query words.
     pub snippet: String,
-    /// Where reading restarted for this passage, in words ("checkpoint 3 at token 12,288; 1,530
-    /// tokens re-read").
+    /// The model read this passage before answering (else it only matched the question).
+    pub read: bool,
+    /// What the passage was used for, in words ("read by the model · 2nd of 3 · 64 tokens
+    /// re-read · score 7.1").
     pub provenance: String,
 }
 

@@ -12,10 +12,10 @@ use ratatui::Terminal;
 
 use super::action::Action;
 use super::draw::draw;
+use super::events::AppEvent;
 use super::input::action_for_event;
 use super::keymap::KeyMap;
 use super::messages::Effect;
-use super::runtime::AppEvent;
 use super::state::AppState;
 use super::workers::Workers;
 

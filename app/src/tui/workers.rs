@@ -3,7 +3,7 @@
 //!
 //! - `model-loader`: loads the model once (`model_slot`);
 //! - `reading`: the library's one writer, ingesting in the background (`reading`); it pauses
-//!   between chunks while a question is answered (`foreground`);
+//!   between two layers of the model while a question is answered (`foreground`);
 //! - `model-jobs`: questions and summaries, one at a time, cancellable (`model_jobs`);
 //! - short-lived threads to open a document or export notes (`library_jobs`).
 
@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use super::events::EventSink;
 use super::messages::{Effect, WorkerEvent};
-use super::runtime::EventSink;
 use crate::model_choice::ModelChoice;
 use foreground::Foreground;
 use model_jobs::ModelJob;
@@ -76,6 +76,10 @@ pub struct WorkerContext {
     pub model: ModelChoice,
     /// Where exports are written.
     pub export_dir: PathBuf,
+    /// What every question starts from (passages read, re-read budget; from the config).
+    pub ask_options: ingest::qa::AskOptions,
+    /// How documents are read (checkpoint spacing; from the config).
+    pub ingest_options: ingest::IngestOptions,
     /// Books or folders to read in the background.
     pub paths: Vec<PathBuf>,
 }
@@ -121,6 +125,7 @@ impl Workers {
         let reading = ReadingHandle::spawn(
             ctx.library_dir.clone(),
             ctx.paths.clone(),
+            ctx.ingest_options.clone(),
             Arc::clone(&model),
             Arc::clone(&foreground),
             sink.clone(),
@@ -185,11 +190,15 @@ impl Workers {
                 within,
             } => {
                 let cancel = self.cancel_flag(job);
+                let options = ingest::qa::AskOptions {
+                    documents: doc_id.map(|id| vec![id]),
+                    within_bytes: within.map(|r| r.start as u64..r.end as u64),
+                    ..self.ctx.ask_options.clone()
+                };
                 self.to_model_jobs(ModelJob::Ask {
                     job,
-                    doc_id,
+                    options,
                     question,
-                    within,
                     cancel,
                 });
                 Ok(())

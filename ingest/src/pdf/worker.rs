@@ -91,6 +91,15 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// What a user is told about a PDF that cannot be opened without its password.
+const NEEDS_PASSWORD: &str = "encrypted: needs a password (the empty password does not open it)";
+
+/// Whether the loaded document is still encrypted: it has an /Encrypt entry the loader did not
+/// remove (the loader removes it once it has decrypted every object).
+fn still_encrypted(doc: &pdf_extract::Document) -> bool {
+    doc.is_encrypted() || doc.trailer.get(b"Encrypt").is_ok()
+}
+
 fn is_password_error(err: &pdf_extract::Error) -> bool {
     matches!(err, pdf_extract::Error::Decryption(_))
         || err.to_string().to_lowercase().contains("password")
@@ -101,7 +110,7 @@ fn extract_all(path: &std::path::Path, first_page: u32, out: &mut dyn Write) -> 
     let mut doc = match loaded {
         Ok(Ok(doc)) => doc,
         Ok(Err(e)) if is_password_error(&e) => {
-            return write_frame(out, &Frame::Encrypted(format!("encrypted PDF: {e}")))
+            return write_frame(out, &Frame::Encrypted(format!("{NEEDS_PASSWORD}: {e}")))
         }
         Ok(Err(e)) => {
             return write_frame(out, &Frame::Unreadable(format!("not a readable PDF: {e}")))
@@ -114,14 +123,13 @@ fn extract_all(path: &std::path::Path, first_page: u32, out: &mut dyn Write) -> 
             );
         }
     };
-    if doc.is_encrypted() {
-        // Files with only an owner password open with the empty user password.
+    if still_encrypted(&doc) {
+        // Files with only an owner password open with the empty user password. The loader tries
+        // it already; a document it could not open keeps its /Encrypt entry and no objects, so
+        // without this check it would read as "a PDF with no pages".
         let decrypted = catch_unwind(AssertUnwindSafe(|| doc.decrypt("")));
-        if !matches!(decrypted, Ok(Ok(()))) {
-            return write_frame(
-                out,
-                &Frame::Encrypted("encrypted PDF: a password is needed to open it".into()),
-            );
+        if !matches!(decrypted, Ok(Ok(()))) || still_encrypted(&doc) {
+            return write_frame(out, &Frame::Encrypted(NEEDS_PASSWORD.into()));
         }
     }
     let pages = match catch_unwind(AssertUnwindSafe(|| doc.get_pages())) {

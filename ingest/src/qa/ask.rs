@@ -1,20 +1,20 @@
-//! Answering a question: retrieve the passage, fork the nearest checkpoint at or before it, feed
-//! the question, the text from the checkpoint to the end of the passage and the answer cue, then
-//! generate (see the [module doc](super)). `whole` asks the state after everything read instead.
+//! Answering a question: retrieve the passages, fork the nearest checkpoint at or before the
+//! best one, feed the question, the text from the checkpoint to the end of that passage, the
+//! further passages chosen by [`super::reading_plan`] and the answer cue, then generate (see the
+//! [module doc](super)). `whole` asks the state after everything read instead.
 
+use super::answer_steps::{generate_from_fork, ms_since, MaterialPart, Reading};
 use super::error::QaError;
-use super::fork::{fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, Fork};
+use super::fork::{fork_at_or_before_byte, prepare_text};
 use super::notes;
-use super::prompt::{gist_prompt, question_prompt, Prompt};
-use super::provenance::{
-    Answer, DocumentRef, Evidence, EvidenceRole, Mode, Provenance, TextSpan, Timing,
-};
-use super::retrieve::{content_words, Visible};
+pub use super::options::{answer_sampler, AskOptions};
+use super::prompt::{gist_prompt, question_prompt};
+use super::provenance::{Answer, DocumentRef, Evidence, EvidenceRole, Mode, PassageRead};
+use super::reading_plan::plan_passages;
+use super::retrieve::content_words;
 use super::select::{find_evidence, no_match, scope_ids, section_as_passage, DocumentCache};
 use super::{now_unix_s, QaContext};
-use engine::{Generation, SamplerConfig};
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 use std::time::Instant;
 
 /// What happens while a question is answered, in order: `Evidence` (before the model reads
@@ -22,12 +22,14 @@ use std::time::Instant;
 /// The callback returns false to cancel.
 #[derive(Debug, Clone, Copy)]
 pub enum AskEvent<'a> {
-    /// The passages found; the first (role `Read`) is what the model reads.
+    /// The passages found; those with role `Read` are what the model reads.
     Evidence {
         /// The document being asked.
         document: &'a DocumentRef,
         /// The passages, best first.
         evidence: &'a [Evidence],
+        /// The passages the model will read, in reading order, with the tokens each costs.
+        passages_read: &'a [PassageRead],
     },
     /// A piece of the answer.
     Text(&'a str),
@@ -38,53 +40,6 @@ pub enum AskEvent<'a> {
         /// Why.
         reason: &'a str,
     },
-}
-
-/// How to answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AskOptions {
-    /// Ask only these documents (ids); `None`: the whole library.
-    pub documents: Option<Vec<String>>,
-    /// Ask the state after the whole document (or everything up to `as_of_page`).
-    pub whole: bool,
-    /// Use only text and checkpoints up to this page (1-based).
-    pub as_of_page: Option<u32>,
-    /// Only passages overlapping this byte range (asking about one section).
-    pub within_bytes: Option<Range<u64>>,
-    /// Evidence entries at most (the passage read plus further matches).
-    pub passages: usize,
-    /// With one document in scope and no matching passage, answer from its state (`whole`)
-    /// instead of failing with [`QaError::NoMatch`].
-    pub fallback_to_whole: bool,
-    /// Sampling (seed, length); the template's stop strings are added.
-    pub sampler: SamplerConfig,
-    /// Keep the answer in the document's notes.
-    pub save_to_notes: bool,
-}
-
-impl Default for AskOptions {
-    fn default() -> Self {
-        AskOptions {
-            documents: None,
-            whole: false,
-            as_of_page: None,
-            within_bytes: None,
-            passages: 3,
-            fallback_to_whole: true,
-            sampler: answer_sampler(),
-            save_to_notes: true,
-        }
-    }
-}
-
-/// Sampling for answers: ChatRWKV's advice for Q&A (low top-p), a modest length.
-pub fn answer_sampler() -> SamplerConfig {
-    SamplerConfig {
-        temperature: 1.0,
-        top_p: 0.3,
-        max_tokens: 120,
-        ..SamplerConfig::default()
-    }
 }
 
 /// One document's outcome in [`ask_each`].
@@ -112,7 +67,7 @@ pub enum DocumentAnswerOutcome {
     },
 }
 
-/// Answers `question` from the best passage in scope (or, with `whole`, from the state after
+/// Answers `question` from the best passages in scope (or, with `whole`, from the state after
 /// the document). See the [module doc](super).
 pub fn ask(
     ctx: &QaContext<'_>,
@@ -125,6 +80,11 @@ pub fn ask(
     if question.is_empty() {
         return Err(QaError::EmptyQuestion);
     }
+    // At least as many evidence entries as passages to read.
+    let opts = &AskOptions {
+        passages: opts.passages.max(opts.passages_read),
+        ..opts.clone()
+    };
     let scope = scope_ids(ctx.library, opts)?;
     let terms = content_words(question);
     let mut docs = DocumentCache::default();
@@ -182,95 +142,103 @@ pub fn ask(
     let (doc, visible) = docs.get(ctx, &doc_id, opts.as_of_page)?;
     let visible = visible.into_result()?;
     let document = DocumentRef::of(&doc.record);
-    let evidence: Vec<Evidence> = match mode {
-        Mode::Passage => found,
-        // Whole-document answers read no passage; matches are listed for the reader.
-        _ => found
-            .into_iter()
-            .filter(|e| e.document_id == doc_id)
-            .map(|e| Evidence {
-                role: EvidenceRole::AlsoMatched,
-                ..e
-            })
-            .collect(),
-    };
-    if !on_event(AskEvent::Evidence {
-        document: &document,
-        evidence: &evidence,
-    }) {
-        return Err(QaError::Cancelled);
-    }
     let retrieved_ms = ms_since(started);
 
-    let mut before_tokens = 0;
-    let (fork, prompt, lead_in, material, mut state) = match mode {
+    // Forked before the evidence is announced: which passages fit the budget depends on where
+    // the checkpoint stands, and the evidence says which ones the model reads.
+    let (fork, reading, evidence) = match mode {
         Mode::Passage => {
-            let passage = &evidence[0].byte_range;
-            let fork = fork_at_or_before_byte(ctx, doc, &visible, passage.start)?;
-            let prompt = question_prompt(ctx.family, question, &doc.record.title);
-            let mut state = fork.state.clone();
-            before_tokens = read_prompt(ctx, &mut state, &prompt.before)?;
-            let material =
-                read_text_span(ctx, doc, &mut state, fork.byte_offset..passage.end, true)?;
-            (fork, prompt, None, Some(material), state)
+            let mut evidence = found;
+            let fork = fork_at_or_before_byte(ctx, doc, &visible, evidence[0].byte_range.start)?;
+            let plan = plan_passages(
+                ctx,
+                doc,
+                &fork,
+                &mut evidence,
+                opts.passages_read.max(1),
+                opts.reread_budget_tokens,
+            )?;
+            if plan.over_budget > 0 {
+                notices.push(format!(
+                    "{} more matching passage(s) were not read: they would take the text re-read past {} tokens (reread_budget_tokens).",
+                    plan.over_budget, opts.reread_budget_tokens
+                ));
+            }
+            let read_count = plan.material.len();
+            let reading = Reading {
+                mode,
+                lead_in: None,
+                prompt: question_prompt(ctx.family, question, &doc.record.title, read_count),
+                material: plan.material,
+                sampler: &opts.sampler,
+            };
+            (fork, reading, evidence)
         }
         _ => {
             let fork = fork_at_or_before_byte(ctx, doc, &visible, visible.end_byte)?;
-            let mut state = fork.state.clone();
-            let lead_in = read_text_span(
-                ctx,
-                doc,
-                &mut state,
-                fork.byte_offset..visible.end_byte,
-                false,
-            )?;
-            let prompt = gist_prompt(ctx.family, question, &doc.record.title);
-            (fork, prompt, Some(lead_in), None, state)
+            let lead_in = prepare_text(ctx, doc, fork.byte_offset..visible.end_byte, false)?;
+            let reading = Reading {
+                mode,
+                lead_in: Some(lead_in),
+                prompt: gist_prompt(ctx.family, question, &doc.record.title),
+                material: Vec::new(),
+                sampler: &opts.sampler,
+            };
+            // Whole-document answers read no passage; matches are listed for the reader.
+            let evidence = found
+                .into_iter()
+                .filter(|e| e.document_id == doc_id)
+                .map(|e| Evidence {
+                    role: EvidenceRole::AlsoMatched,
+                    ..e
+                })
+                .collect();
+            (fork, reading, evidence)
         }
     };
-    let (logits, cue_tokens) = forward_cue(ctx, &mut state, &prompt.after)?;
-    let prompt_ready_ms = ms_since(started);
-    let (generation, first_text_ms) = run_generation(
+    let passages_read: Vec<PassageRead> = reading
+        .material
+        .iter()
+        .filter_map(MaterialPart::passage_read)
+        .collect();
+    if !on_event(AskEvent::Evidence {
+        document: &document,
+        evidence: &evidence,
+        passages_read: &passages_read,
+    }) {
+        return Err(QaError::Cancelled);
+    }
+    let generated = generate_from_fork(
         ctx,
-        &mut state,
-        logits,
-        &prompt,
-        &opts.sampler,
+        &fork,
+        &visible,
+        reading,
         started,
-        on_event,
+        retrieved_ms,
+        &mut |piece| on_event(AskEvent::Text(piece)),
     )?;
 
     notices.extend(visible.notices.iter().cloned());
     notices.extend(fork.warnings.iter().map(|w| format!("Warning: {w}")));
+    // Damage met on the way (documents left out, an unusable index): the answer must say so.
+    notices.extend(
+        ctx.library
+            .noticed()
+            .iter()
+            .map(|w| format!("Warning: {w}")),
+    );
     if ctx.model.info().is_demo {
         notices.push(
             "Answered by the small bundled demo model: expect a weak answer; check the evidence."
                 .into(),
         );
     }
-    let provenance = provenance(
-        ctx,
-        mode,
-        &fork,
-        lead_in,
-        material,
-        before_tokens + cue_tokens,
-        &generation,
-        &visible,
-        &opts.sampler,
-        Timing {
-            retrieved_ms,
-            prompt_ready_ms,
-            first_text_ms,
-            total_ms: ms_since(started),
-        },
-    );
     let mut answer = Answer {
         question: question.to_string(),
-        text: generation.text.trim().to_string(),
+        text: generated.text,
         document,
         evidence,
-        provenance,
+        provenance: generated.provenance,
         notices,
         asked_at_unix_s: now_unix_s(),
     };
@@ -345,88 +313,4 @@ pub fn ask_each(
         results.push(DocumentAnswer { document, outcome });
     }
     Ok(results)
-}
-
-/// Generates from `state`, streaming text to `on_event`; the time of the first piece of text.
-pub(crate) fn run_generation(
-    ctx: &QaContext<'_>,
-    state: &mut engine::State,
-    logits: Vec<f32>,
-    prompt: &Prompt,
-    sampler: &SamplerConfig,
-    started: Instant,
-    on_event: &mut dyn FnMut(AskEvent<'_>) -> bool,
-) -> Result<(Generation, Option<f64>), QaError> {
-    let mut cfg = sampler.clone();
-    for stop in &prompt.stop {
-        if !cfg.stop.contains(stop) {
-            cfg.stop.push(stop.clone());
-        }
-    }
-    let mut first_text_ms = None;
-    // Leading whitespace after the cue ("Answer: ...") is not answer text yet.
-    let mut seen_text = false;
-    let generation = engine::generate(
-        ctx.model,
-        ctx.tokenizer,
-        state,
-        logits,
-        &cfg,
-        &mut |piece: &str| {
-            let piece = if seen_text { piece } else { piece.trim_start() };
-            if piece.is_empty() {
-                // Nothing to show for this token, but a cancel must not wait for text.
-                return ctx.check_cancel().is_ok();
-            }
-            seen_text = true;
-            first_text_ms.get_or_insert_with(|| ms_since(started));
-            ctx.check_cancel().is_ok() && on_event(AskEvent::Text(piece))
-        },
-    )?;
-    if generation.stop_reason == engine::StopReason::Cancelled {
-        return Err(QaError::Cancelled);
-    }
-    Ok((generation, first_text_ms))
-}
-
-/// Where an answer's or a summary's state came from and what it cost.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn provenance(
-    ctx: &QaContext<'_>,
-    mode: Mode,
-    fork: &Fork,
-    lead_in: Option<TextSpan>,
-    material: Option<TextSpan>,
-    prompt_tokens: u64,
-    generation: &Generation,
-    visible: &Visible,
-    sampler: &SamplerConfig,
-    timing: Timing,
-) -> Provenance {
-    let reread_tokens =
-        lead_in.as_ref().map_or(0, |s| s.tokens) + material.as_ref().map_or(0, |s| s.tokens);
-    Provenance {
-        model: ctx.model.info().name.clone(),
-        model_fingerprint: ctx.model.fingerprint().0.clone(),
-        family: ctx.family,
-        mode,
-        checkpoint: fork.checkpoint.clone(),
-        lead_in,
-        material,
-        reread_tokens,
-        prompt_tokens,
-        generated_tokens: generation.tokens.len() as u64,
-        stop_reason: generation.stop_reason,
-        as_of_page: visible.as_of_page,
-        visible_until_byte: visible.end_byte,
-        reading: visible.reading.clone(),
-        seed: sampler.seed,
-        warnings: fork.warnings.clone(),
-        timing,
-    }
-}
-
-/// Milliseconds since `t`.
-pub(crate) fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
 }

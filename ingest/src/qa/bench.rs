@@ -1,7 +1,7 @@
 //! The ask benchmark: time to the first answer token on synthetic documents of very different
 //! lengths, read with the same model and checkpoint spacing. Because an answer starts from the
-//! nearest checkpoint, the time must not grow with the document (issue: ratio ≤ 1.2 between a
-//! 10K-token and a 1M-token document). Run by `ingest/examples/bench_ask.rs`
+//! nearest checkpoint, the time must not grow with the document (required: ratio ≤ 1.2 between a
+//! 10K-token and a 1M-token document). Run by `rwkv-reader bench --ask`
 //! (`scripts/bench_ask.sh`).
 
 use super::ask::{ask, AskOptions};
@@ -157,6 +157,8 @@ pub struct AskBenchOptions {
     pub repeats: usize,
     /// Answer length.
     pub answer_tokens: usize,
+    /// Passages read before each answer (`AskOptions::passages_read`).
+    pub passages_read: usize,
 }
 
 /// One document size's measurements.
@@ -201,6 +203,8 @@ pub struct AskBenchReport {
     pub target_chunk_tokens: usize,
     /// Checkpoint spacing in chunks.
     pub checkpoint_every_chunks: usize,
+    /// Passages read before each answer.
+    pub passages_read: usize,
     /// One row per document size, in the order asked.
     pub rows: Vec<AskBenchRow>,
     /// Median time to first token of the largest document over that of the smallest.
@@ -293,6 +297,7 @@ pub fn run_ask_bench(
         model: model.info().label(),
         target_chunk_tokens: opts.ingest.target_chunk_tokens,
         checkpoint_every_chunks: opts.ingest.checkpoint_every_chunks,
+        passages_read: opts.passages_read,
         rows,
         ratio_largest_to_smallest: ratio,
         ratio_at_common_reread,
@@ -354,6 +359,7 @@ fn measure(
             max_tokens: opts.answer_tokens,
             ..super::ask::answer_sampler()
         },
+        passages_read: opts.passages_read,
         ..AskOptions::default()
     };
     let answer = ask(&ctx, &needle.question, &ask_opts, &mut |_| true)?;

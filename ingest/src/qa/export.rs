@@ -144,13 +144,24 @@ pub fn provenance_line(p: &Provenance) -> String {
         ),
         None => "started from a fresh state at the document's start".to_string(),
     };
-    let reread_pages = p
-        .material
-        .as_ref()
-        .or(p.lead_in.as_ref())
-        .filter(|s| s.tokens > 0)
-        .map(|s| format!(" ({})", page_label(s.pages)))
-        .unwrap_or_default();
+    let reread_pages = if p.passages.is_empty() {
+        p.material
+            .as_ref()
+            .or(p.lead_in.as_ref())
+            .filter(|s| s.tokens > 0)
+            .map(|s| format!(" ({})", page_label(s.pages)))
+            .unwrap_or_default()
+    } else {
+        // Every passage read, in reading order, with the tokens re-read for it.
+        let each: Vec<String> = p
+            .passages
+            .iter()
+            .map(|r| format!("{}: {}", r.label, r.span.tokens))
+            .collect();
+        let n = p.passages.len();
+        let noun = if n == 1 { "passage" } else { "passages" };
+        format!(" ({n} {noun} read: {})", each.join(", "))
+    };
     format!(
         "Model {} · {start} · re-read {} tokens{reread_pages} · prompt {} tokens · generated {} tokens ({:?})",
         escape(&p.model),

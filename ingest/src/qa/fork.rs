@@ -1,69 +1,16 @@
 //! From a stored checkpoint to a private state at a position in a document. The checkpoint is
 //! read and decoded into a new `State` value (a fork): whatever is fed afterwards changes only
-//! that value, never a file and never another question's state.
+//! that value, never a file and never another question's state. Document text to feed after it
+//! is tokenized first ([`PreparedText`]), so what it costs is known before anything is read.
 
 use super::error::QaError;
+use super::loaded::{floor_boundary, LoadedDocument};
 use super::prompt::prepare_material;
 use super::provenance::{CheckpointRef, TextSpan};
 use super::retrieve::Visible;
 use super::QaContext;
-use crate::chunk::{page_at_byte, Chunk};
-use crate::document::DocumentRecord;
 use crate::library::{chunk_tokens, load_state};
 use std::ops::Range;
-
-/// A document's record, text and chunks, loaded once per question or summary.
-#[derive(Debug, Clone)]
-pub struct LoadedDocument {
-    /// The record.
-    pub record: DocumentRecord,
-    /// The extracted text (byte ranges refer to it).
-    pub text: String,
-    /// The chunks, in order.
-    pub chunks: Vec<Chunk>,
-}
-
-impl LoadedDocument {
-    /// Loads document `id` from the library.
-    pub fn load(library: &crate::Library, id: &str) -> Result<LoadedDocument, QaError> {
-        // One read of the record (a long document's page list makes it large).
-        let record = library.document(id)?;
-        let files = library.files(id);
-        let text = files.read_text()?;
-        let chunks = files.read_chunks(&record.digest)?;
-        Ok(LoadedDocument {
-            record,
-            text,
-            chunks,
-        })
-    }
-
-    /// Pages of the visible text in `range` (first and last non-blank byte); (0, 0) if blank.
-    pub fn pages_of(&self, range: &Range<u64>) -> (u32, u32) {
-        let start = floor_boundary(&self.text, range.start as usize);
-        let end = floor_boundary(&self.text, range.end as usize).max(start);
-        let slice = &self.text[start..end];
-        let trimmed = slice.trim_start();
-        if trimmed.trim_end().is_empty() {
-            return (0, 0);
-        }
-        let first = start + (slice.len() - trimmed.len());
-        let last = start + slice.trim_end().len() - 1;
-        let pages = &self.record.pages;
-        let first_page = page_at_byte(pages, first as u64).unwrap_or(1);
-        let last_page = page_at_byte(pages, last as u64).unwrap_or(first_page);
-        (first_page, last_page.max(first_page))
-    }
-}
-
-/// The largest char boundary of `text` at or below `at` (clamped to the text's length).
-pub fn floor_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
 
 /// A state forked from the nearest usable checkpoint at or before a position.
 #[derive(Debug, Clone)]
@@ -123,26 +70,51 @@ pub fn fork_at_or_before_byte(
     })
 }
 
-/// Feeds the document text in `range` to `state`, chunk by chunk (cancellable between layers).
-/// Whole chunks are tokenized exactly as ingestion did; `as_material` prepares the text for the
-/// prompt family (chat families get blank lines collapsed) instead of feeding it verbatim.
-pub fn read_text_span(
+/// A stretch of document text tokenized and ready to feed, in pieces that follow the chunks
+/// (so re-reading can be cancelled between them). Prepared before anything is fed, so its cost
+/// is known first (the answer's re-read budget is decided on it).
+#[derive(Debug, Clone)]
+pub struct PreparedText {
+    /// Where it is and how many tokens it takes.
+    pub span: TextSpan,
+    /// Token pieces, one per chunk touched, in order.
+    pieces: Vec<Vec<u32>>,
+}
+
+impl PreparedText {
+    /// Text the state has read already (nothing to feed): recorded with 0 tokens.
+    pub fn already_read(span: TextSpan) -> PreparedText {
+        PreparedText {
+            span,
+            pieces: Vec::new(),
+        }
+    }
+
+    /// Nothing to feed.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+}
+
+/// Tokenizes the document text in `range`, chunk by chunk. Whole chunks are tokenized exactly
+/// as ingestion did; `as_material` prepares the text for the prompt family (chat families get
+/// blank lines collapsed) instead of keeping it verbatim.
+pub fn prepare_text(
     ctx: &QaContext<'_>,
     doc: &LoadedDocument,
-    state: &mut engine::State,
     range: Range<u64>,
     as_material: bool,
-) -> Result<TextSpan, QaError> {
-    let mut tokens_fed = 0u64;
+) -> Result<PreparedText, QaError> {
+    let mut pieces = Vec::new();
+    let mut tokens = 0u64;
     for chunk in &doc.chunks {
         let start = chunk.byte_start.max(range.start);
         let end = chunk.byte_end.min(range.end);
         if start >= end {
             continue;
         }
-        ctx.check_cancel()?;
         let whole_chunk = start == chunk.byte_start && end == chunk.byte_end;
-        let tokens = if whole_chunk && !as_material {
+        let piece = if whole_chunk && !as_material {
             chunk_tokens(ctx.tokenizer, &doc.text, chunk)?
         } else {
             let s = floor_boundary(&doc.text, start as usize);
@@ -157,9 +129,9 @@ pub fn read_text_span(
                 .encode(&body)
                 .map_err(|e| QaError::Tokenizer(e.to_string()))?
         };
-        if !tokens.is_empty() {
-            ctx.read(&tokens, state)?;
-            tokens_fed += tokens.len() as u64;
+        if !piece.is_empty() {
+            tokens += piece.len() as u64;
+            pieces.push(piece);
         }
     }
     let pages = if range.start < range.end {
@@ -167,11 +139,27 @@ pub fn read_text_span(
     } else {
         (0, 0)
     };
-    Ok(TextSpan {
-        byte_range: range,
-        pages,
-        tokens: tokens_fed,
+    Ok(PreparedText {
+        span: TextSpan {
+            byte_range: range,
+            pages,
+            tokens,
+        },
+        pieces,
     })
+}
+
+/// Feeds prepared text to `state`, piece by piece (cancellable between pieces and layers).
+pub fn read_prepared(
+    ctx: &QaContext<'_>,
+    state: &mut engine::State,
+    text: &PreparedText,
+) -> Result<(), QaError> {
+    for piece in &text.pieces {
+        ctx.check_cancel()?;
+        ctx.read(piece, state)?;
+    }
+    Ok(())
 }
 
 /// Feeds prompt text without asking for logits; returns the tokens fed.

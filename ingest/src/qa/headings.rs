@@ -5,7 +5,31 @@
 //! kinds also need a blank line after them, which keeps numbered paragraphs ("12. The tenant
 //! paid …") and sentences out.
 
-use super::sections::SectionKind;
+use serde::{Deserialize, Serialize};
+
+/// What kind of heading starts a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionKind {
+    /// Text before the first heading.
+    Opening,
+    /// "Chapter 3", "Prologue", "Epilogue".
+    Chapter,
+    /// "Part Two", "Book I".
+    Part,
+    /// "2.1 Methods", "IV. DISCUSSION", "A. The Lease".
+    Numbered,
+    /// A Markdown heading (`# Title`).
+    Markdown,
+    /// A court caption ("UNITED STATES DISTRICT COURT …").
+    Caption,
+    /// A legal heading: ORDER, OPINION, MEMORANDUM, COUNT I, BACKGROUND, EXHIBIT A, ….
+    Legal,
+    /// Another all-capitals heading line.
+    Heading,
+    /// No headings: a span between checkpoints.
+    Span,
+}
 
 /// A heading found in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]

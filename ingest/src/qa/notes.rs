@@ -7,8 +7,9 @@
 //! two askers never lose each other's entries, and a crash leaves the old or the new file.
 
 use super::error::QaError;
-use super::provenance::Answer;
-use super::summarize::SectionSummary;
+use super::prompt::PROMPT_VERSION;
+use super::provenance::{Answer, Provenance};
+use super::sections::Section;
 use crate::atomic_file::{read_json, write_json_atomic};
 use crate::error::IngestError;
 use crate::Library;
@@ -23,6 +24,44 @@ pub const NOTES_FILE_NAME: &str = "notes.json";
 const NOTES_LOCK_NAME: &str = "notes.lock";
 /// Oldest answers are dropped beyond this many (the file is rewritten on every answer).
 pub const MAX_ANSWERS_KEPT: usize = 1000;
+
+/// A stored summary of one section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionSummary {
+    /// The section (title, kind, byte range, pages, chunks).
+    pub section: Section,
+    /// The summary text (trimmed).
+    pub text: String,
+    /// The document.
+    pub document_id: String,
+    /// Digest of the document version summarised.
+    pub document_digest: String,
+    /// Version of the prompt templates used.
+    pub prompt_version: u32,
+    /// How the state was obtained.
+    pub provenance: Provenance,
+    /// When it was written (seconds since 1970).
+    pub created_at_unix_s: u64,
+}
+
+impl SectionSummary {
+    /// Whether this summary was made for `section` of this document version with this model
+    /// and template (so it can be reused).
+    pub fn matches(
+        &self,
+        section: &Section,
+        digest: &str,
+        fingerprint: &str,
+        family: super::PromptFamily,
+    ) -> bool {
+        self.document_digest == digest
+            && self.provenance.model_fingerprint == fingerprint
+            && self.provenance.family == family
+            && self.prompt_version == PROMPT_VERSION
+            && self.section.byte_range == section.byte_range
+            && self.section.title == section.title
+    }
+}
 
 /// Everything kept about one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

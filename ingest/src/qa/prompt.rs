@@ -11,6 +11,10 @@
 //! The prompt starts with a blank line because the state it continues from stopped somewhere in
 //! the middle of the document. Chat families end a turn at a blank line, so their material has
 //! blank lines collapsed (ChatRWKV does the same to user messages).
+//!
+//! The material is one or more passages, each after its page label on a line of its own
+//! ([`passage_label`]: `[pp. 8–9]`, then `[p. 12]` after a line break); with more than one the
+//! opening says "these passages".
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -121,23 +125,47 @@ fn stops() -> Vec<String> {
     ]
 }
 
-/// The prompt for a question about a passage (the material is the text re-read from the
-/// checkpoint to the end of the passage).
-pub fn question_prompt(family: PromptFamily, question: &str, title: &str) -> Prompt {
+/// The prompt for a question about `passages` passages (the material is the text re-read from
+/// the checkpoint to the end of the first passage, then the others, each after its
+/// [`passage_label`]).
+pub fn question_prompt(
+    family: PromptFamily,
+    question: &str,
+    title: &str,
+    passages: usize,
+) -> Prompt {
     let q = one_line(question);
     let title = one_line(title);
+    let these = if passages > 1 {
+        "these passages"
+    } else {
+        "this passage"
+    };
     match family.roles() {
         Some((user, assistant)) => Prompt {
-            before: format!("\n\n{user}: {q}\nAnswer using this passage from {title}:\n"),
+            before: format!("\n\n{user}: {q}\nAnswer using {these} from {title}:\n"),
             after: format!("\n\n{assistant}:"),
             stop: stops(),
         },
         None => Prompt {
-            before: format!("\n\nQuestion: {q}\n\nThe answer is in this passage from {title}:\n\n"),
+            before: format!("\n\nQuestion: {q}\n\nThe answer is in {these} from {title}:\n\n"),
             after: format!("\n\nQuestion: {q}\nAnswer:"),
             stop: stops(),
         },
     }
+}
+
+/// The text fed before a passage of an answer's material: its page label in brackets on a line
+/// of its own (`[pp. 7–8]`). The first follows the prompt's opening, which ends a line already;
+/// the others follow a passage, so they start a new line (a new paragraph for base models, a
+/// single line break for chat families, where a blank line would end the turn).
+pub fn passage_label(family: PromptFamily, page_label: &str, first: bool) -> String {
+    let lead = match (first, family.collapses_blank_lines()) {
+        (true, _) => "",
+        (false, true) => "\n",
+        (false, false) => "\n\n",
+    };
+    format!("{lead}[{}]\n", one_line(page_label))
 }
 
 /// The prompt for a question about everything read so far (`--whole`): no material, the
@@ -236,19 +264,43 @@ mod tests {
 
     #[test]
     fn question_comes_before_the_material_and_the_cue_after() {
-        let p = question_prompt(PromptFamily::Pile, "Who kept\n the light?", "book.txt");
+        let p = question_prompt(PromptFamily::Pile, "Who kept\n the light?", "book.txt", 1);
         assert_eq!(
             p.before,
             "\n\nQuestion: Who kept the light?\n\nThe answer is in this passage from book.txt:\n\n"
         );
         assert_eq!(p.after, "\n\nQuestion: Who kept the light?\nAnswer:");
-        let r = question_prompt(PromptFamily::Raven, "Who?", "b");
-        assert!(r.before.starts_with("\n\nBob: Who?"));
+        let r = question_prompt(PromptFamily::Raven, "Who?", "b", 3);
+        assert_eq!(
+            r.before,
+            "\n\nBob: Who?\nAnswer using these passages from b:\n"
+        );
         assert_eq!(r.after, "\n\nAlice:");
-        let w = question_prompt(PromptFamily::World, "Who?", "b");
+        let w = question_prompt(PromptFamily::World, "Who?", "b", 1);
         assert!(w.before.starts_with("\n\nUser: Who?"));
         assert_eq!(w.after, "\n\nAssistant:");
         assert!(p.stop.contains(&"\n\n".to_string()));
+    }
+
+    #[test]
+    fn passages_are_labelled_with_their_pages() {
+        assert_eq!(
+            passage_label(PromptFamily::Pile, "pp. 7–8", true),
+            "[pp. 7–8]\n"
+        );
+        assert_eq!(
+            passage_label(PromptFamily::Pile, "p. 9", false),
+            "\n\n[p. 9]\n"
+        );
+        // A chat turn must not be ended by a blank line between passages.
+        assert_eq!(
+            passage_label(PromptFamily::Raven, "p. 9", false),
+            "\n[p. 9]\n"
+        );
+        assert_eq!(
+            passage_label(PromptFamily::World, "p.\n9", false),
+            "\n[p. 9]\n"
+        );
     }
 
     #[test]

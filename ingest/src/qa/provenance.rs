@@ -114,7 +114,8 @@ pub fn marked_snippet(snippet: &Snippet, open: &str, close: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
-    /// Question, then the text from a checkpoint to the end of the best passage.
+    /// Question, then the text from a checkpoint to the end of the best passage, then the
+    /// further passages read, in document order.
     Passage,
     /// The state after everything read (or everything up to the as-of page), then the question.
     Whole,
@@ -165,6 +166,19 @@ pub struct TextSpan {
     pub tokens: u64,
 }
 
+/// A passage the model read before answering, in the order it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassageRead {
+    /// Its position in the answer's evidence list.
+    pub evidence_index: usize,
+    /// The label fed before it (`p. 7`, `pp. 7–8`).
+    pub label: String,
+    /// The text re-read for it: for the first passage, from the checkpoint to the passage's
+    /// end; for the others the passage itself, less any part the first one already covered
+    /// (`tokens` is then 0 when nothing was left).
+    pub span: TextSpan,
+}
+
 /// How much of the document the model had read when answering.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadingNote {
@@ -197,9 +211,13 @@ pub struct Provenance {
     /// Text read as the material (from the checkpoint, or the section start, to the end of the
     /// passage or section).
     pub material: Option<TextSpan>,
-    /// Tokens of document text re-read (lead-in + material).
+    /// Answers: the passages read, in reading order, with the tokens re-read for each (the
+    /// first one's span is `material`). Empty for summaries and whole-document answers.
+    #[serde(default)]
+    pub passages: Vec<PassageRead>,
+    /// Tokens of document text re-read (lead-in + material, every passage read).
     pub reread_tokens: u64,
-    /// Tokens of prompt text (question or instruction, answer cue).
+    /// Tokens of prompt text (question or instruction, passage labels, answer cue).
     pub prompt_tokens: u64,
     /// Tokens generated.
     pub generated_tokens: u64,

@@ -3,7 +3,7 @@
 //! up to what has been read so far, inside a section if asked.
 
 use super::error::QaError;
-use super::fork::{floor_boundary, LoadedDocument};
+use super::loaded::{floor_boundary, LoadedDocument};
 use super::provenance::{Evidence, EvidenceRole, ReadingNote};
 use crate::checkpoint::{CheckpointInfo, DamagedCheckpoint};
 use crate::chunk::chunk_page_for_checkpoint;

@@ -7,36 +7,13 @@
 //! captions never are (each starts a filing).
 
 use super::error::QaError;
-use super::fork::LoadedDocument;
+pub use super::headings::SectionKind;
 use super::headings::{detect_headings, Heading};
+use super::loaded::LoadedDocument;
 use crate::chunk::Chunk;
 use crate::extract::PageSpan;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-
-/// What kind of heading starts a section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SectionKind {
-    /// Text before the first heading.
-    Opening,
-    /// "Chapter 3", "Prologue", "Epilogue".
-    Chapter,
-    /// "Part Two", "Book I".
-    Part,
-    /// "2.1 Methods", "IV. DISCUSSION", "A. The Lease".
-    Numbered,
-    /// A Markdown heading (`# Title`).
-    Markdown,
-    /// A court caption ("UNITED STATES DISTRICT COURT …").
-    Caption,
-    /// A legal heading: ORDER, OPINION, MEMORANDUM, COUNT I, BACKGROUND, EXHIBIT A, ….
-    Legal,
-    /// Another all-capitals heading line.
-    Heading,
-    /// No headings: a span between checkpoints.
-    Span,
-}
 
 /// A section of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

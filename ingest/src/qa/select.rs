@@ -1,9 +1,9 @@
 //! Choosing what the model reads for a question: the documents in scope, what of each is
 //! visible (as-of page, reading progress), and the passages, best first.
 
-use super::ask::AskOptions;
 use super::error::QaError;
-use super::fork::{floor_boundary, LoadedDocument};
+use super::loaded::{floor_boundary, LoadedDocument};
+use super::options::AskOptions;
 use super::provenance::{Evidence, EvidenceRole};
 use super::retrieve::{evidence_from_hit, own_snippet, visible_part, Visible};
 use super::QaContext;

@@ -4,58 +4,20 @@
 //! summary is stored in the document's notes as soon as it is done, with its title, pages and
 //! provenance; stored summaries are reused unless `refresh` is set.
 
-use super::ask::{ms_since, provenance, run_generation, AskEvent};
+use super::answer_steps::{generate_from_fork, MaterialPart, Reading};
 use super::error::QaError;
-use super::fork::{
-    fork_at_or_before_byte, forward_cue, read_prompt, read_text_span, LoadedDocument,
-};
+use super::fork::{fork_at_or_before_byte, prepare_text};
+use super::loaded::LoadedDocument;
 use super::notes;
+pub use super::notes::SectionSummary;
 use super::prompt::{summary_prompt, PROMPT_VERSION};
-use super::provenance::{DocumentRef, Mode, Provenance, Timing};
-use super::retrieve::visible_part;
+use super::provenance::{DocumentRef, Mode};
+use super::retrieve::{visible_part, Visible};
 use super::sections::{sections_of, Section};
 use super::{now_unix_s, QaContext};
 use engine::SamplerConfig;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
-
-/// A stored summary of one section.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SectionSummary {
-    /// The section (title, kind, byte range, pages, chunks).
-    pub section: Section,
-    /// The summary text (trimmed).
-    pub text: String,
-    /// The document.
-    pub document_id: String,
-    /// Digest of the document version summarised.
-    pub document_digest: String,
-    /// Version of the prompt templates used.
-    pub prompt_version: u32,
-    /// How the state was obtained.
-    pub provenance: Provenance,
-    /// When it was written (seconds since 1970).
-    pub created_at_unix_s: u64,
-}
-
-impl SectionSummary {
-    /// Whether this summary was made for `section` of this document version with this model
-    /// and template (so it can be reused).
-    pub fn matches(
-        &self,
-        section: &Section,
-        digest: &str,
-        fingerprint: &str,
-        family: super::PromptFamily,
-    ) -> bool {
-        self.document_digest == digest
-            && self.provenance.model_fingerprint == fingerprint
-            && self.provenance.family == family
-            && self.prompt_version == PROMPT_VERSION
-            && self.section.byte_range == section.byte_range
-            && self.section.title == section.title
-    }
-}
 
 /// How to summarise.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,62 +163,39 @@ fn summarize_section(
     ctx: &QaContext<'_>,
     doc: &LoadedDocument,
     section: &Section,
-    visible: &super::retrieve::Visible,
+    visible: &Visible,
     opts: &SummaryOptions,
     on_event: &mut dyn FnMut(SummaryEvent<'_>) -> bool,
 ) -> Result<SectionSummary, QaError> {
     let started = Instant::now();
     let fork = fork_at_or_before_byte(ctx, doc, visible, section.byte_range.start)?;
-    let mut state = fork.state.clone();
-    let lead_in = read_text_span(
-        ctx,
-        doc,
-        &mut state,
-        fork.byte_offset..section.byte_range.start,
-        false,
-    )?;
-    let prompt = summary_prompt(ctx.family, &section.title, &doc.record.title);
-    let before = read_prompt(ctx, &mut state, &prompt.before)?;
-    let material = read_text_span(ctx, doc, &mut state, section.byte_range.clone(), true)?;
-    let (logits, cue) = forward_cue(ctx, &mut state, &prompt.after)?;
-    let prompt_ready_ms = ms_since(started);
-    let (generation, first_text_ms) = run_generation(
-        ctx,
-        &mut state,
-        logits,
-        &prompt,
-        &opts.sampler,
-        started,
-        &mut |event| match event {
-            AskEvent::Text(piece) => on_event(SummaryEvent::Text(piece)),
-            _ => true,
-        },
-    )?;
-    let timing = Timing {
-        retrieved_ms: 0.0,
-        prompt_ready_ms,
-        first_text_ms,
-        total_ms: ms_since(started),
+    let reading = Reading {
+        mode: Mode::Section,
+        // The state must stand at the section's start before the instruction.
+        lead_in: Some(prepare_text(
+            ctx,
+            doc,
+            fork.byte_offset..section.byte_range.start,
+            false,
+        )?),
+        prompt: summary_prompt(ctx.family, &section.title, &doc.record.title),
+        material: vec![MaterialPart {
+            label: String::new(),
+            text: prepare_text(ctx, doc, section.byte_range.clone(), true)?,
+            cites: None,
+        }],
+        sampler: &opts.sampler,
     };
-    let provenance = provenance(
-        ctx,
-        Mode::Section,
-        &fork,
-        Some(lead_in),
-        Some(material),
-        before + cue,
-        &generation,
-        visible,
-        &opts.sampler,
-        timing,
-    );
+    let generated = generate_from_fork(ctx, &fork, visible, reading, started, 0.0, &mut |piece| {
+        on_event(SummaryEvent::Text(piece))
+    })?;
     Ok(SectionSummary {
         section: section.clone(),
-        text: generation.text.trim().to_string(),
+        text: generated.text,
         document_id: doc.record.id.clone(),
         document_digest: doc.record.digest.clone(),
         prompt_version: PROMPT_VERSION,
-        provenance,
+        provenance: generated.provenance,
         created_at_unix_s: now_unix_s(),
     })
 }

@@ -149,7 +149,14 @@ fn draw_evidence(frame: &mut Frame, area: Rect, entry: &QaEntry, selected: usize
         .iter()
         .map(|ev| {
             let pages = format_pages(ev.pages);
+            // Which passages the model read is the first thing to check an answer against.
+            let mark = if ev.read {
+                Span::styled("read ", Style::new().fg(Color::Green).bold())
+            } else {
+                Span::styled("     ", Style::new())
+            };
             ListItem::new(Line::from(vec![
+                mark,
                 Span::styled(format!("{pages:<9}"), Style::new().fg(ACCENT).bold()),
                 Span::styled(
                     format!("{} ", inert_line(&ev.doc_name)),

@@ -47,6 +47,8 @@ fn docs() -> Vec<DocEntry> {
             pages: 24,
             tokens: 11_873,
             checkpoints: 3,
+            checkpoint_bytes: 210_432,
+            checkpoint_every_chunks: 8,
             warnings: vec![],
         },
         DocEntry {
@@ -60,6 +62,8 @@ fn docs() -> Vec<DocEntry> {
             pages: 6,
             tokens: 1_200,
             checkpoints: 0,
+            checkpoint_bytes: 0,
+            checkpoint_every_chunks: 0,
             warnings: vec!["page 4 has no text layer (scanned?)".into()],
         },
         DocEntry {
@@ -129,7 +133,8 @@ fn evidence() -> Vec<Evidence> {
             pages: (2, 2),
             range: storm..storm + 60,
             snippet: "On the third night the storm broke the glass".into(),
-            provenance: "checkpoint 1 at token 4,096 · 212 tokens re-read".into(),
+            read: true,
+            provenance: "read by the model · 1st of 1 · 212 tokens re-read · score 7.5".into(),
         },
         Evidence {
             doc_id: "d1".into(),
@@ -137,7 +142,8 @@ fn evidence() -> Vec<Evidence> {
             pages: (3, 3),
             range: letter..letter + 40,
             snippet: "A letter came from the court in the spring".into(),
-            provenance: "checkpoint 2 at token 8,192 · 97 tokens re-read".into(),
+            read: false,
+            provenance: "also matched · score 3.1".into(),
         },
     ]
 }

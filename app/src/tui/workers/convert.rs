@@ -1,6 +1,6 @@
 //! Library and answer types (ingest, ingest::qa) → the TUI's plain-data state types.
 
-use ingest::qa::{self, EvidenceRole, Provenance};
+use ingest::qa::{self, EvidenceRole, PassageRead, Provenance};
 use ingest::{DocumentRecord, DocumentStatus, IngestError, Library};
 
 use crate::tui::draw::format_count;
@@ -36,6 +36,8 @@ fn doc_entry(
         pages,
         tokens: 0,
         checkpoints: 0,
+        checkpoint_bytes: 0,
+        checkpoint_every_chunks: 0,
         warnings: record.warnings.clone(),
     };
     entry.status = match (&record.status, fingerprint) {
@@ -45,9 +47,18 @@ fn doc_entry(
         (DocumentStatus::Extracted, _) => DocStatus::Pending,
         (DocumentStatus::Indexed, None) => DocStatus::Indexed,
         (DocumentStatus::Indexed, Some(fp)) => {
-            entry.checkpoints = library
-                .checkpoints(&record.id, fp)
-                .map_or(0, |(found, _)| found.len() as u32);
+            if let Ok((found, _)) = library.checkpoints(&record.id, fp) {
+                entry.checkpoints = found.len() as u32;
+                entry.checkpoint_bytes = found
+                    .iter()
+                    .filter_map(|c| std::fs::metadata(&c.path).ok())
+                    .map(|m| m.len())
+                    .sum();
+                entry.checkpoint_every_chunks = found
+                    .iter()
+                    .max_by_key(|c| c.header.chunks_read)
+                    .map_or(0, |c| c.header.checkpoint_every_chunks);
+            }
             match library.reading_progress(&record.id, fp) {
                 Ok(p) => {
                     entry.tokens = p.tokens_read;
@@ -98,7 +109,7 @@ pub fn qa_entry(answer: &qa::Answer) -> QaEntry {
     QaEntry {
         question: answer.question.clone(),
         answer: answer.text.clone(),
-        evidence: answer.evidence.iter().map(evidence).collect(),
+        evidence: evidence_rows(&answer.evidence, &answer.provenance.passages),
         note: notices_note(&answer.notices),
         provenance: provenance_line(&answer.provenance),
         status: GenerationStatus::Done,
@@ -110,11 +121,40 @@ pub fn notices_note(notices: &[String]) -> Option<String> {
     (!notices.is_empty()).then(|| notices.join(" · "))
 }
 
-/// One cited passage.
-pub fn evidence(e: &qa::Evidence) -> Evidence {
-    let role = match e.role {
-        EvidenceRole::Read => "read by the model",
-        EvidenceRole::AlsoMatched => "also matched",
+/// The cited passages as Evidence rows, marking those the model read (`passages_read`, in
+/// reading order) with their place in the reading order and the tokens re-read for them.
+pub fn evidence_rows(found: &[qa::Evidence], passages_read: &[PassageRead]) -> Vec<Evidence> {
+    found
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let reading = passages_read
+                .iter()
+                .position(|p| p.evidence_index == i)
+                .map(|at| (at, &passages_read[at]));
+            evidence(e, reading, passages_read.len())
+        })
+        .collect()
+}
+
+/// One cited passage; `reading`: its place in the reading order and what was re-read for it.
+fn evidence(
+    e: &qa::Evidence,
+    reading: Option<(usize, &PassageRead)>,
+    passages_read: usize,
+) -> Evidence {
+    let role = match (e.role, reading) {
+        (EvidenceRole::Read, Some((at, p))) if p.span.tokens == 0 => format!(
+            "read by the model · {} of {passages_read} · within the 1st passage's text",
+            ordinal(at + 1)
+        ),
+        (EvidenceRole::Read, Some((at, p))) => format!(
+            "read by the model · {} of {passages_read} · {} tokens re-read",
+            ordinal(at + 1),
+            format_count(p.span.tokens)
+        ),
+        (EvidenceRole::Read, None) => "read by the model".to_string(),
+        (EvidenceRole::AlsoMatched, _) => "also matched".to_string(),
     };
     Evidence {
         doc_id: e.document_id.clone(),
@@ -126,8 +166,21 @@ pub fn evidence(e: &qa::Evidence) -> Evidence {
             .as_ref()
             .map(|s| s.text.clone())
             .unwrap_or_default(),
+        read: e.role == EvidenceRole::Read,
         provenance: format!("{role} · score {:.1}", e.score),
     }
+}
+
+/// "1st", "2nd", "3rd", "4th", ...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// Where an answer or summary started and what it cost, in a few words.
@@ -192,4 +245,56 @@ pub fn load_notes(
 
 fn to_usize(offset: u64) -> usize {
     usize::try_from(offset).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ingest::qa::provenance::TextSpan;
+
+    fn found(chunk_index: u32, role: EvidenceRole) -> qa::Evidence {
+        qa::Evidence {
+            role,
+            document_id: "d".into(),
+            title: "d.txt".into(),
+            chunk_index,
+            byte_range: u64::from(chunk_index) * 100..u64::from(chunk_index) * 100 + 100,
+            pages: (chunk_index, chunk_index),
+            score: 1.0,
+            snippet: None,
+        }
+    }
+
+    #[test]
+    fn evidence_rows_mark_the_passages_read_in_reading_order() {
+        let evidence = [
+            found(7, EvidenceRole::Read),
+            found(9, EvidenceRole::AlsoMatched),
+            found(2, EvidenceRole::Read),
+        ];
+        let read = |evidence_index: usize, tokens: u64| PassageRead {
+            evidence_index,
+            label: String::new(),
+            span: TextSpan {
+                byte_range: 0..1,
+                pages: (1, 1),
+                tokens,
+            },
+        };
+        // The best passage is read first; the one at chunk 2 comes after it.
+        let rows = evidence_rows(&evidence, &[read(0, 1530), read(2, 0)]);
+        let marks: Vec<bool> = rows.iter().map(|r| r.read).collect();
+        assert_eq!(marks, [true, false, true]);
+        assert!(
+            rows[0]
+                .provenance
+                .starts_with("read by the model · 1st of 2 · 1,530 tokens re-read"),
+            "{}",
+            rows[0].provenance
+        );
+        assert!(rows[1].provenance.starts_with("also matched"));
+        assert!(rows[2].provenance.contains("2nd of 2 · within the 1st"));
+        assert_eq!(ordinal(11), "11th");
+        assert_eq!(ordinal(23), "23rd");
+    }
 }

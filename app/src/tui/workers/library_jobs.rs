@@ -8,8 +8,8 @@ use ingest::Library;
 
 use super::convert::{load_document, load_notes};
 use super::model_slot::ModelSlot;
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 
 /// Loads a document's text, then its notes, on a thread of its own.
 pub fn open_document(

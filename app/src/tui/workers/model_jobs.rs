@@ -1,7 +1,6 @@
 //! The model-jobs thread: questions and summaries, one at a time (they would only compete for
 //! the same cores), each streaming its text to the UI and stopping when its cancel flag is set.
 
-use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
@@ -10,11 +9,11 @@ use std::sync::Arc;
 use ingest::qa::{self, AskEvent, AskOptions, QaContext, QaError, SummaryEvent, SummaryOptions};
 use ingest::Library;
 
-use super::convert::{evidence, notices_note, provenance_line, section_row};
+use super::convert::{evidence_rows, notices_note, provenance_line, section_row};
 use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 use crate::tui::state::GenerationStatus;
 
 /// A job for the model.
@@ -22,9 +21,9 @@ pub enum ModelJob {
     /// Answer a question.
     Ask {
         job: u64,
-        doc_id: Option<String>,
+        /// Which documents, which part, how many passages to read.
+        options: AskOptions,
         question: String,
-        within: Option<Range<usize>>,
         cancel: Arc<AtomicBool>,
     },
     /// Write section summaries.
@@ -134,24 +133,14 @@ fn run_job(
     match job {
         ModelJob::Ask {
             job,
-            doc_id,
+            options,
             question,
-            within,
             cancel,
         } => {
-            // Background reading pauses (between two chunks) until this answer ends.
+            // Background reading pauses (between two layers of the model) until this answer ends.
             let _answering = foreground.enter();
             let finished = match &loaded {
-                Ok(loaded) => ask(
-                    library_dir,
-                    loaded,
-                    sink,
-                    job,
-                    doc_id,
-                    &question,
-                    within,
-                    &cancel,
-                ),
+                Ok(loaded) => ask(library_dir, loaded, sink, job, &options, &question, &cancel),
                 Err(reason) => failed_answer(job, format!("no model: {reason}")),
             };
             sink.send(finished);
@@ -190,15 +179,13 @@ fn failed_answer(job: u64, reason: String) -> WorkerEvent {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn ask(
     library_dir: &std::path::Path,
     loaded: &LoadedModel,
     sink: &EventSink,
     job: u64,
-    doc_id: Option<String>,
+    options: &AskOptions,
     question: &str,
-    within: Option<Range<usize>>,
     cancel: &AtomicBool,
 ) -> WorkerEvent {
     let library = match Library::open(library_dir) {
@@ -208,18 +195,15 @@ fn ask(
     let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer)
         .with_family(loaded.family)
         .with_cancel(cancel);
-    let options = AskOptions {
-        documents: doc_id.map(|id| vec![id]),
-        within_bytes: within.map(|r| r.start as u64..r.end as u64),
-        ..AskOptions::default()
-    };
-    let result = qa::ask(&ctx, question, &options, &mut |event| {
+    let result = qa::ask(&ctx, question, options, &mut |event| {
         match event {
             AskEvent::Evidence {
-                evidence: found, ..
+                evidence: found,
+                passages_read,
+                ..
             } => sink.send(WorkerEvent::AskEvidence {
                 job,
-                evidence: found.iter().map(evidence).collect(),
+                evidence: evidence_rows(found, passages_read),
                 note: None,
             }),
             AskEvent::Text(piece) => sink.send(WorkerEvent::AskText {
@@ -359,7 +343,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::tui::runtime::AppEvent;
+    use crate::tui::events::AppEvent;
 
     /// A question cancelled while it waited in the queue ends at once — even with the model never
     /// loaded — so it does not hold up the job behind it.
@@ -375,9 +359,8 @@ mod tests {
         };
         let sent = jobs.send(ModelJob::Ask {
             job: 7,
-            doc_id: None,
+            options: AskOptions::default(),
             question: "who?".into(),
-            within: None,
             cancel: Arc::new(AtomicBool::new(true)),
         });
         assert!(sent.is_ok());

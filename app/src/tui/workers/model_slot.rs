@@ -4,8 +4,8 @@
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::model_choice::{ModelChoice, ModelSource};
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 use crate::tui::state::ModelBadge;
 use ingest::qa::PromptFamily;
 

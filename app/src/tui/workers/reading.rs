@@ -3,7 +3,7 @@
 //! every document of the library that is new, changed or not read to the end, reporting typed
 //! progress. Re-read and remove requests interrupt the run (ingestion checkpoints before it
 //! stops), are carried out, and reading goes on. While a question is answered it pauses between
-//! two chunks (`foreground`).
+//! two layers of the model (`foreground`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,8 +19,8 @@ use ingest::{
 use super::convert::list_documents;
 use super::foreground::Foreground;
 use super::model_slot::{LoadedModel, ModelSlot};
+use crate::tui::events::EventSink;
 use crate::tui::messages::WorkerEvent;
-use crate::tui::runtime::EventSink;
 use crate::tui::state::ReadingProgress;
 
 /// Chunk-by-chunk progress is sent at most this often (the panel cannot show more).
@@ -53,6 +53,7 @@ impl ReadingHandle {
     pub fn spawn(
         library_dir: PathBuf,
         paths: Vec<PathBuf>,
+        options: IngestOptions,
         model: Arc<ModelSlot>,
         foreground: Arc<Foreground>,
         sink: EventSink,
@@ -67,6 +68,7 @@ impl ReadingHandle {
             move || {
                 let thread = ReadingThread {
                     library_dir,
+                    options,
                     sink,
                     interrupt: thread_interrupt,
                     foreground,
@@ -109,6 +111,7 @@ impl ReadingHandle {
 
 struct ReadingThread {
     library_dir: PathBuf,
+    options: IngestOptions,
     sink: EventSink,
     interrupt: Arc<AtomicBool>,
     /// Questions being answered, which reading makes way for.
@@ -299,7 +302,7 @@ impl ReadingThread {
             writer,
             &model.model,
             &model.tokenizer,
-            &IngestOptions::default(),
+            &self.options,
             &mut on_progress,
             &self.interrupt,
         )
@@ -398,6 +401,7 @@ impl<'a> ProgressTracker<'a> {
             ProgressEvent::Warning { .. }
             | ProgressEvent::Cancelled
             | ProgressEvent::Finished
+            | ProgressEvent::Preparing { .. }
             | ProgressEvent::BetweenLayers => return None,
         }
         let now = Instant::now();
