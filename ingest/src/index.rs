@@ -200,6 +200,7 @@ impl ChunkIndex {
     }
 
     /// The payload of the last completed commit.
+    #[cfg(test)]
     pub fn last_commit(&self) -> Result<Option<CommitCursor>> {
         let metas = self
             .index
@@ -209,6 +210,7 @@ impl ChunkIndex {
     }
 
     /// Number of chunks of `document_id` in the last committed state.
+    #[cfg(test)]
     pub fn count_chunks(&self, document_id: &str) -> Result<usize> {
         self.reload()?;
         let query = TermQuery::new(

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use ingest::qa::bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
+use ingest::tools::ask_bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
 use ingest::IngestOptions;
 
 use super::engine_cmds::BenchArgs;

@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use ingest::qa::provenance::{marked_snippet, page_label};
+use ingest::qa::{marked_snippet, page_label};
 use ingest::{Library, OutcomeStatus, Summary};
 use std::ffi::OsString;
 use std::io::{IsTerminal as _, Write};
@@ -289,6 +289,6 @@ pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
 
 /// The hidden `__extract-pdf` worker: extracts a PDF page by page for the parent process.
 pub fn extract_pdf_worker(args: &[OsString]) -> ExitCode {
-    let code = ingest::pdf::worker_main(args);
+    let code = ingest::worker_main(args);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -7,8 +7,8 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use ingest::qa::export::provenance_line;
-use ingest::qa::provenance::marked_snippet;
+use ingest::qa::marked_snippet;
+use ingest::qa::provenance_line;
 use ingest::qa::{
     self, Answer, AskEvent, AskOptions, DocumentAnswerOutcome, EvidenceRole, QaContext,
     SummaryEvent, SummaryOptions,
@@ -295,7 +295,7 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
                 println!(
                     "## {} ({})",
                     inert(&section.title),
-                    qa::provenance::page_label(section.pages)
+                    qa::page_label(section.pages)
                 );
                 true
             }
@@ -303,11 +303,7 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
             SummaryEvent::Finished { summary, reused } => {
                 if reused {
                     let s = &summary.section;
-                    println!(
-                        "## {} ({})",
-                        inert(&s.title),
-                        qa::provenance::page_label(s.pages)
-                    );
+                    println!("## {} ({})", inert(&s.title), qa::page_label(s.pages));
                     println!("{}", inert(&summary.text));
                     println!("(stored summary; --refresh writes it again)\n");
                 } else {

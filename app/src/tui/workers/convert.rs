@@ -250,7 +250,7 @@ fn to_usize(offset: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingest::qa::provenance::TextSpan;
+    use ingest::qa::TextSpan;
 
     fn found(chunk_index: u32, role: EvidenceRole) -> qa::Evidence {
         qa::Evidence {

@@ -418,7 +418,7 @@ impl<'a> ProgressTracker<'a> {
 
     fn set_current(&mut self, path: &Path, chunks_read: u32) {
         if self.current.as_ref().is_none_or(|c| c.path != path) {
-            let doc_id = ingest::document::document_id_for_path(path);
+            let doc_id = ingest::document_id_for_path(path);
             let chunks = self.library.chunks(&doc_id).unwrap_or_default();
             self.current = Some(CurrentFile {
                 path: path.to_path_buf(),
