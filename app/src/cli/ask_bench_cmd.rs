@@ -10,7 +10,7 @@ use ingest::tools::ask_bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
 use ingest::IngestOptions;
 
 use super::engine_cmds::BenchArgs;
-use super::qa_cmds::load_chosen_model;
+use super::library_access::load_chosen_model;
 use super::Context;
 
 /// Runs the ask benchmark with the model from `--bench-model`, `--model`, the config or the demo.

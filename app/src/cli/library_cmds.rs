@@ -10,8 +10,9 @@ use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::library_access::{load_model, matching_documents, open_library};
 use super::progress_line::ProgressLine;
-use super::qa_cmds::{highlight_marks, inert, load_model, matching_documents, open_library};
+use super::terminal_text::{highlight_marks, inert};
 use super::{stop_signal, Context};
 use crate::tui::draw::format_count;
 use crate::tui::inert_text::inert_name;
@@ -56,68 +57,6 @@ pub struct SearchArgs {
     /// Print the hits as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `rwkv-reader ask QUESTION`.
-#[derive(Debug, Clone, Args)]
-pub struct AskArgs {
-    /// The question.
-    pub question: String,
-    /// Only this document (name or id).
-    #[arg(long, value_name = "NAME")]
-    pub doc: Option<String>,
-    /// Ask the document's final state (gist questions) instead of the best passage.
-    #[arg(long)]
-    pub whole: bool,
-    /// Use only text and checkpoints up to this page.
-    #[arg(long, value_name = "N")]
-    pub as_of_page: Option<u32>,
-    /// Ask every document in the library, each from its own passage.
-    #[arg(long, conflicts_with = "doc")]
-    pub all: bool,
-    /// Most tokens in the answer.
-    #[arg(long, value_name = "N")]
-    pub max_tokens: Option<usize>,
-    /// Passages the model reads before answering (1-16): the best one from its checkpoint, then
-    /// the next best of the same document in document order [default: `passages_read` in the
-    /// config, else 3].
-    #[arg(long, value_name = "N", value_parser = parse_passages)]
-    pub passages: Option<usize>,
-    /// Print the answer, citations and provenance as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-fn parse_passages(text: &str) -> Result<usize, String> {
-    let n: usize = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of passages"))?;
-    crate::config::check_passages_read(n).map_err(|e| e.to_string())
-}
-
-/// `rwkv-reader summarize`.
-#[derive(Debug, Clone, Args)]
-pub struct SummarizeArgs {
-    /// The document (name or id) [default: the only one in the library].
-    #[arg(long, value_name = "NAME")]
-    pub doc: Option<String>,
-    /// Write the summaries again even if they exist.
-    #[arg(long)]
-    pub refresh: bool,
-    /// Print the summaries as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `rwkv-reader export --doc NAME`.
-#[derive(Debug, Clone, Args)]
-pub struct ExportArgs {
-    /// The document (name or id).
-    #[arg(long, value_name = "NAME")]
-    pub doc: String,
-    /// File to write [default: standard output].
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
 }
 
 /// Runs `ingest`: a progress bar on stderr (lines when it is not a terminal), then one line
@@ -270,21 +209,6 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
         writeln!(out, "Warning: {}", inert_name(warning))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `ask`.
-pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
-    super::qa_cmds::ask(ctx, &args)
-}
-
-/// Runs `summarize`.
-pub fn summarize(ctx: &Context, args: SummarizeArgs) -> Result<ExitCode> {
-    super::qa_cmds::summarize(ctx, &args)
-}
-
-/// Runs `export`.
-pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
-    super::qa_cmds::export(ctx, &args)
 }
 
 /// The hidden `__extract-pdf` worker: extracts a PDF page by page for the parent process.
