@@ -5,11 +5,13 @@ mod ask_bench_cmd;
 pub mod check_cmd;
 pub mod engine_cmds;
 mod heartbeat;
+mod library_access;
 pub mod library_cmds;
 mod progress_line;
 pub mod qa_cmds;
 mod retrieval_bench_cmd;
 mod stop_signal;
+mod terminal_text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,11 +72,11 @@ pub enum Command {
     /// Search the library; prints document, pages and a snippet per hit.
     Search(library_cmds::SearchArgs),
     /// Answer a question from the library, with page citations.
-    Ask(library_cmds::AskArgs),
+    Ask(qa_cmds::AskArgs),
     /// Write (or show) per-section summaries of a document.
-    Summarize(library_cmds::SummarizeArgs),
+    Summarize(qa_cmds::SummarizeArgs),
     /// Write a document's questions, answers and summaries as Markdown.
-    Export(library_cmds::ExportArgs),
+    Export(qa_cmds::ExportArgs),
     /// Verify every stored part of the library (digests, index, checkpoints); `--repair`
     /// rebuilds what can be rebuilt.
     Check(check_cmd::CheckArgs),
@@ -136,6 +138,7 @@ impl Context {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(".")),
             ask_options: self.config.ask_options(),
+            ingest_options: self.config.ingest_options(),
         })
     }
 
@@ -161,9 +164,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => crate::tui::run(ctx.tui_settings()?, cli.paths).map(|()| ExitCode::SUCCESS),
         Some(Command::Ingest(args)) => library_cmds::ingest(&ctx, args),
         Some(Command::Search(args)) => library_cmds::search(&ctx, args),
-        Some(Command::Ask(args)) => library_cmds::ask(&ctx, args),
-        Some(Command::Summarize(args)) => library_cmds::summarize(&ctx, args),
-        Some(Command::Export(args)) => library_cmds::export(&ctx, args),
+        Some(Command::Ask(args)) => qa_cmds::ask(&ctx, &args),
+        Some(Command::Summarize(args)) => qa_cmds::summarize(&ctx, &args),
+        Some(Command::Export(args)) => qa_cmds::export(&ctx, &args),
         Some(Command::Check(args)) => check_cmd::check(&ctx, args),
         Some(Command::Bench(args)) => engine_cmds::bench(&ctx, args),
         Some(Command::Eval(args)) => engine_cmds::eval(&ctx, args),

@@ -9,6 +9,8 @@
 //! prompt_family = "raven"        # raven | pile | world; default: from the model's file name
 //! passages_read = 3              # passages the model reads before an answer (1-16; `ask --passages`)
 //! reread_budget_tokens = 6144    # most document tokens re-read for one answer
+//! answer_wait_s = 15             # checkpoints spaced so an answer starts within about this
+//! checkpoint_budget_mb = 256     # disk for one document's checkpoints (of one model)
 //!
 //! [keys]                                                # see `?` in the TUI for action names
 //! quit = ["q", "ctrl-c"]
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use ingest::qa::{AskOptions, PromptFamily};
+use ingest::IngestOptions;
 use serde::Deserialize;
 
 /// Environment variable naming the config file (same as `--config`).
@@ -49,6 +52,12 @@ pub struct Config {
     /// Most tokens of document text re-read for one answer (further passages are left out
     /// beyond it).
     pub reread_budget_tokens: Option<u64>,
+    /// The wait before an answer's first token that checkpoints are spaced for, in seconds
+    /// (from the model's measured reading speed; at most every 8 chunks).
+    pub answer_wait_s: Option<f64>,
+    /// Disk for one document's checkpoints of one model, in MiB: checkpoints are spaced further
+    /// apart when a document would need more.
+    pub checkpoint_budget_mb: Option<u64>,
     /// Key bindings: action name → key names.
     #[serde(default)]
     pub keys: BTreeMap<String, Vec<String>>,
@@ -99,6 +108,14 @@ impl Config {
         if config.reread_budget_tokens == Some(0) {
             bail!("reread_budget_tokens must be at least 1");
         }
+        if let Some(wait) = config.answer_wait_s {
+            if !(wait.is_finite() && wait > 0.0 && wait <= 86_400.0) {
+                bail!("answer_wait_s must be a number of seconds above 0 (got {wait})");
+            }
+        }
+        if config.checkpoint_budget_mb == Some(0) {
+            bail!("checkpoint_budget_mb must be at least 1");
+        }
         Ok(config)
     }
 
@@ -113,6 +130,21 @@ impl Config {
                 .unwrap_or(defaults.reread_budget_tokens),
             ..defaults
         }
+    }
+
+    /// How documents are read: the defaults with this config's checkpoint spacing target
+    /// (`answer_wait_s`, `checkpoint_budget_mb`).
+    pub fn ingest_options(&self) -> IngestOptions {
+        let mut options = IngestOptions::default();
+        let mut target = options.spacing.unwrap_or_default();
+        if let Some(wait) = self.answer_wait_s {
+            target.answer_wait_ms = (wait * 1000.0).round() as u64;
+        }
+        if let Some(mb) = self.checkpoint_budget_mb {
+            target.budget_bytes = mb.saturating_mul(1 << 20);
+        }
+        options.spacing = Some(target);
+        options
     }
 
     fn relative_to(mut self, base: &Path) -> Config {

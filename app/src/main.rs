@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     // The PDF extraction worker (ingestion re-executes this binary for every PDF) must run before
     // anything else touches stdout, which it turns into its protocol stream.
     let args: Vec<OsString> = std::env::args_os().collect();
-    ingest::pdf::run_worker_if_asked(&args);
+    ingest::run_worker_if_asked(&args);
     let cli = cli::Cli::parse();
     match cli::run(cli) {
         Ok(code) => code,

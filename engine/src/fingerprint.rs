@@ -1,12 +1,15 @@
 //! A model fingerprint: the shape, the compute precision and a digest of a sample of every weight.
 //! Saved states carry it, so a state is never fed to a model it was not computed with. Sampling keeps
 //! it cheap for a 28 GB checkpoint; a change anywhere in a tensor's sampled positions, its size or its
-//! precision changes it.
+//! precision changes it. For Q8_0 the precision part also names the version of the matrix products
+//! ([`Q8_0_PRODUCTS_VERSION`]): products computed another way round differently, so a state read by
+//! an older engine is not resumed by a newer one (nor filed in the same checkpoint folder).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::precision::WeightPrecision;
 use crate::shape::ModelShape;
 
 /// Values sampled from each tensor (evenly spaced, always including the first and last).
@@ -84,6 +87,19 @@ impl Digest {
     }
 }
 
+/// Version of the Q8_0 matrix products, part of a Q8_0 model's fingerprint. Version 1 (named plain
+/// `q8_0`) multiplied a chunk by dequantizing the weights to f32; version 2 (`q8_0v2`) computes the
+/// chunk's block sums in integers, which rounds differently in the last bits.
+pub const Q8_0_PRODUCTS_VERSION: u32 = 2;
+
+/// What fingerprints call `precision`: its name, and for Q8_0 the products' version (`q8_0v2`).
+pub fn precision_label(precision: WeightPrecision) -> String {
+    match precision {
+        WeightPrecision::Q8_0 => format!("{}v{Q8_0_PRODUCTS_VERSION}", precision.name()),
+        other => other.name().to_string(),
+    }
+}
+
 /// Builds the fingerprint from the shape, the precision and a digest of the weights.
 pub fn fingerprint(shape: &ModelShape, precision: &str, weights_digest: &Digest) -> Fingerprint {
     Fingerprint(format!(
@@ -126,5 +142,15 @@ mod tests {
             fingerprint(&shape, "f32", &d),
             fingerprint(&shape, "q8_0", &d)
         );
+    }
+
+    #[test]
+    fn q8_0_fingerprints_name_the_products_version() {
+        assert_eq!(precision_label(WeightPrecision::F32), "f32");
+        assert_eq!(precision_label(WeightPrecision::F16), "f16");
+        let label = precision_label(WeightPrecision::Q8_0);
+        assert_eq!(label, format!("q8_0v{Q8_0_PRODUCTS_VERSION}"));
+        // The digest stays the last '-'-separated part.
+        assert!(!label.contains('-'));
     }
 }

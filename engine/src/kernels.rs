@@ -7,6 +7,9 @@ pub(crate) mod huge_pages;
 pub(crate) mod panel_products;
 pub(crate) mod panels;
 pub(crate) mod q8_0_products;
+pub(crate) mod q8_activations;
+pub(crate) mod q8_dot_kernels;
+pub(crate) mod q8_panels;
 
 pub(crate) use elementwise::{
     add_in_place, add_product, has_avx2_fma, layer_norm_rows, mul_in_place, relu_squared_in_place,

@@ -60,9 +60,10 @@ mod weights;
 mod wkv_op;
 
 pub use error::EngineError;
-pub use fingerprint::Fingerprint;
+pub use fingerprint::{precision_label, Fingerprint, Q8_0_PRODUCTS_VERSION};
 pub use formats::convert::{convert, convert_with_progress, ConvertReport};
 pub use generate::{generate, Generation, StopReason};
+pub use kernels::q8_dot_kernels::{limit_q8_path, q8_path, Q8Path};
 pub use model::Model;
 pub use precision::WeightPrecision;
 pub use rng::SplitMix64;

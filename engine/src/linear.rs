@@ -5,7 +5,7 @@
 //! `panel_kernels`, which read the weights in the order they are stored, across the rayon pool.
 //!
 //! Q8_0: ggml's block format (the bytes candle's `QTensor` holds), either owned (quantized in memory)
-//! or borrowed from a memory-mapped GGUF file; the products are in `q8_0_kernels`.
+//! or borrowed from a memory-mapped GGUF file; the products are in `q8_0_products`.
 
 use std::sync::Arc;
 
@@ -285,7 +285,7 @@ mod tests {
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= 0.02 * scale, "{g} vs {w}");
         }
-        // One row (integer dot products) and a chunk (f32 gemm of the same values) agree to rounding.
+        // One row and a chunk (both integer products, summed in different orders) agree to rounding.
         let one = quant.forward(&x[..in_f], 1)?;
         for (a, b) in one.iter().zip(&got[..out_f]) {
             assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");

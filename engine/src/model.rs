@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::EngineError;
-use crate::fingerprint::{fingerprint, Digest, Fingerprint};
+use crate::fingerprint::{fingerprint, precision_label, Digest, Fingerprint};
 use crate::formats::checkpoint_file::CheckpointFile;
 use crate::formats::names::Naming;
 use crate::precision::WeightPrecision;
@@ -154,7 +154,7 @@ impl Model {
 fn compute_fingerprint(weights: &Weights) -> Fingerprint {
     fingerprint(
         &weights.shape,
-        weights.precision.name(),
+        &precision_label(weights.precision),
         &digest_weights(weights),
     )
 }

@@ -25,7 +25,8 @@ pub enum WeightPrecision {
     F32,
     /// IEEE half precision; widened to f32 when loaded on the CPU.
     F16,
-    /// ggml Q8_0 (8.5 bits per value); multiplied with candle's int8 dot-product kernels.
+    /// ggml Q8_0 (8.5 bits per value); multiplied in integers by the engine's own kernels
+    /// (`kernels/q8_0_products.rs`, `kernels/q8_dot_kernels.rs`).
     Q8_0,
 }
 

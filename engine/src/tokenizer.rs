@@ -43,7 +43,7 @@ impl Tokenizer {
     }
 
     /// Finds the tokenizer that belongs to the weights at `model_path`: `<stem>.tokenizer.json`, then
-    /// [`TOKENIZER_FILE_NAMES`] in the same folder.
+    /// `TOKENIZER_FILE_NAMES` in the same folder.
     pub fn for_model(model_path: &Path) -> Result<Tokenizer, EngineError> {
         let dir = model_path.parent().unwrap_or(Path::new("."));
         let mut candidates = Vec::new();

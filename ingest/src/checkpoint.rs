@@ -36,7 +36,7 @@ pub const CHECKPOINT_EXTENSION: &str = "ckpt";
 /// What a checkpoint is: which model, which version of which document, and how far it has read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointHeader {
-    /// Layout version ([`CHECKPOINT_FORMAT_VERSION`]).
+    /// Layout version (`CHECKPOINT_FORMAT_VERSION`).
     pub format_version: u32,
     /// Fingerprint (hex) of the model whose state this is.
     pub model_fingerprint: String,

@@ -39,7 +39,7 @@ pub enum DocumentStatus {
 /// Everything known about one document (`record.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRecord {
-    /// [`RECORD_FORMAT_VERSION`] when written.
+    /// `RECORD_FORMAT_VERSION` when written.
     pub format_version: u32,
     /// Stable id ([`document_id_for_path`]).
     pub id: String,
@@ -76,7 +76,7 @@ pub struct DocumentRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunks_sha256: Option<String>,
     /// SHA-256 (hex) of this record's own JSON written with this field left out: a record whose
-    /// fields were changed on disk no longer matches it. Set by [`DocumentFiles::write_record`].
+    /// fields were changed on disk no longer matches it. Set by `DocumentFiles::write_record`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_sha256: Option<String>,
 }
@@ -93,11 +93,6 @@ impl DocumentRecord {
             DocumentStatus::Failed { reason } => Some(reason),
             _ => None,
         }
-    }
-
-    /// Pages whose text was extracted, out of all pages.
-    pub fn pages_with_text(&self) -> usize {
-        self.pages.iter().filter(|p| p.status.is_ok()).count()
     }
 
     /// Whether the record holds the digests of its text and chunk list (written by this build

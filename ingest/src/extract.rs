@@ -54,7 +54,8 @@ pub enum ExtractError {
 
 /// Extracts `file`'s text. PDFs go through a worker process configured by `pdf`, stopped early
 /// (with [`PdfError::Cancelled`]) when `cancel` is set.
-pub fn extract_document(
+#[cfg(test)]
+fn extract_document(
     file: &DiscoveredFile,
     pdf: &PdfOptions,
     cancel: &AtomicBool,
@@ -62,7 +63,7 @@ pub fn extract_document(
     extract_document_reporting(file, pdf, cancel, &mut |_, _| {})
 }
 
-/// [`extract_document`] that tells `on_page` each PDF page as it is extracted (its number and
+/// Extracts `file`'s text (see `extract_document`), telling `on_page` each PDF page as it is extracted (its number and
 /// the page count).
 pub fn extract_document_reporting(
     file: &DiscoveredFile,

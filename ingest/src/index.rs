@@ -201,6 +201,7 @@ impl ChunkIndex {
     }
 
     /// The payload of the last completed commit.
+    #[cfg(test)]
     pub fn last_commit(&self) -> Result<Option<CommitCursor>> {
         let metas = self
             .index
@@ -210,6 +211,7 @@ impl ChunkIndex {
     }
 
     /// Number of chunks of `document_id` in the last committed state.
+    #[cfg(test)]
     pub fn count_chunks(&self, document_id: &str) -> Result<usize> {
         self.reload()?;
         let query = TermQuery::new(

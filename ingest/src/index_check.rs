@@ -22,18 +22,6 @@ pub fn index_exists(dir: &Path) -> bool {
     dir.join(META_FILE).is_file()
 }
 
-/// Opens an existing index for reading; an error (naming what is wrong) when it is missing or
-/// cannot be opened. Unlike [`ChunkIndex::open_or_create`] it never creates one.
-pub fn open_existing(dir: &Path) -> Result<ChunkIndex> {
-    if !index_exists(dir) {
-        return Err(IngestError::Index {
-            dir: dir.to_path_buf(),
-            reason: format!("missing ({META_FILE} not found)"),
-        });
-    }
-    ChunkIndex::open_or_create(dir)
-}
-
 /// Checks tantivy's checksum at the end of every file the index's meta file names: a reader
 /// must not search segments with damaged bytes (tantivy trusts its own files). Reads each file
 /// once (the index is a small fraction of the library); an error names what is wrong.
@@ -177,8 +165,8 @@ mod tests {
     fn contents_read_back_and_damage_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("index");
-        assert!(open_existing(&path).is_err(), "absent index is not created");
-        assert!(!path.exists());
+        assert!(read_index_contents(&path).is_err(), "no index yet");
+        assert!(!path.exists(), "reading does not create one");
         let index = recreate(&path).unwrap();
         let mut writer = index.writer().unwrap();
         let text = "alpha beta. gamma delta.";
@@ -207,6 +195,5 @@ mod tests {
         assert!(read_index_contents(&path).is_err());
         std::fs::write(path.join(META_FILE), b"{garbage").unwrap();
         assert!(read_index_contents(&path).is_err());
-        assert!(open_existing(&path).is_err());
     }
 }

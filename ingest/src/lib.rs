@@ -5,10 +5,10 @@
 //! or sentence boundaries), the model's state checkpointed every few chunks, and a tantivy index
 //! of the chunks. It never touches a terminal; progress is a typed value ([`Progress`]).
 //!
-//! Stages, one module each: [`discover`] → [`extract`] ([`decode`], [`html`], [`pdf`] in a worker
-//! process) → [`chunk`] → read through the model with [`checkpoint`]s → [`index`]. [`run`]
-//! ([`pipeline`]) drives them; [`Library`] answers queries; [`check`] verifies every stored part
-//! and [`repair`] rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
+//! Stages, one module each: `discover` → `extract` (`decode`, `html`, `pdf` in a worker
+//! process) → `chunk` → read through the model with `checkpoint`s → `index`. [`run`]
+//! (`pipeline`) drives them; [`Library`] answers queries; `check` verifies every stored part
+//! and `repair` rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
 //!
 //! ## Ingest a folder, then search it
 //! ```no_run
@@ -58,47 +58,68 @@
 //! subcommand first thing in `main`:
 //! ```no_run
 //! let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-//! if args.get(1).is_some_and(|a| a == ingest::pdf::WORKER_SUBCOMMAND) {
-//!     std::process::exit(ingest::pdf::worker_main(&args[2..]));
+//! if args.get(1).is_some_and(|a| a == ingest::WORKER_SUBCOMMAND) {
+//!     std::process::exit(ingest::worker_main(&args[2..]));
 //! }
 //! ```
 
-pub mod atomic_file;
-pub mod check;
-pub mod checkpoint;
-pub mod chunk;
-pub mod decode;
-pub mod digest;
-pub mod discover;
-pub mod document;
-pub mod error;
-pub mod extract;
-pub mod html;
+mod atomic_file;
+mod check;
+mod checkpoint;
+mod chunk;
+mod decode;
+mod digest;
+mod discover;
+mod document;
+mod error;
+mod extract;
+mod html;
 mod ignore_file;
-pub mod index;
-pub mod index_check;
-pub mod library;
-pub mod library_writer;
-pub mod lock;
-pub mod pdf;
-pub mod pipeline;
-pub mod progress;
+mod index;
+mod index_check;
+mod library;
+mod library_writer;
+mod lock;
+mod pdf;
+mod pipeline;
+mod progress;
 pub mod qa;
-pub mod repair;
+mod repair;
 
 pub use check::{check_library, CheckReport, Part, Problem, Remedy};
 pub use checkpoint::{CheckpointHeader, CheckpointInfo};
 pub use chunk::{page_at_byte, Chunk, TextEncoder};
 pub use discover::DocumentKind;
-pub use document::{DocumentRecord, DocumentStatus};
+pub use document::{document_id_for_path, DocumentRecord, DocumentStatus};
 pub use error::{IngestError, Result};
 pub use extract::PageSpan;
 pub use ignore_file::IGNORE_FILE_NAME;
 pub use index::Snippet;
 pub use library::{chunk_tokens, Library, LibraryWriter, ReadingProgress, SearchHit, StartPoint};
-pub use pdf::{PageStatus, PdfOptions, WorkerCommand};
-pub use pipeline::{read_stored, run, IngestOptions};
+pub use pdf::{
+    extract_pdf, extract_pdf_cancellable, run_worker_if_asked, worker_main, PageStatus, PdfError,
+    PdfOptions, PdfPage, WorkerCommand, WORKER_SUBCOMMAND,
+};
+pub use pipeline::{read_stored, run, IngestOptions, SpacingTarget};
 pub use progress::{
     FileOutcome, OutcomeStatus, PrepareStage, Progress, ProgressEvent, Summary, Totals,
 };
 pub use repair::{repair_library, RepairAction, RepairReport, RepairTools};
+
+/// Measuring helpers that reading a document does not need: the time-to-first-answer benchmark
+/// on synthetic documents (`rwkv-reader bench --ask`).
+pub mod tools {
+    /// Time to the first answer token on synthetic documents with planted questions.
+    pub mod ask_bench {
+        pub use crate::qa::bench::*;
+    }
+}
+
+/// The library's files as `ingest/LAYOUT.md` describes them, for tools and tests that look inside
+/// a library: where a checkpoint lives and how one is read, the digest every stored part is
+/// checked with, and what the index holds.
+pub mod layout {
+    pub use crate::checkpoint::{checkpoint_dir, checkpoint_path, read_checkpoint};
+    pub use crate::digest::sha256_hex;
+    pub use crate::index_check::read_index_contents;
+}

@@ -181,7 +181,7 @@ impl Library {
     }
 
     /// Whether the index could be opened (it may still disagree with the documents: see
-    /// [`crate::check`]).
+    /// `crate::check`).
     pub fn index_usable(&self) -> bool {
         self.index.is_ok()
     }
@@ -412,19 +412,6 @@ impl Library {
         Ok(found
             .into_iter()
             .rfind(|c| c.header.chunks_read <= chunk_index))
-    }
-
-    /// The checkpoint at or before byte `byte_offset` of the document text.
-    pub fn nearest_checkpoint_at_or_before_byte(
-        &self,
-        id: &str,
-        fingerprint: &engine::Fingerprint,
-        byte_offset: u64,
-    ) -> Result<Option<CheckpointInfo>> {
-        let (found, _) = self.checkpoints(id, fingerprint)?;
-        Ok(found
-            .into_iter()
-            .rfind(|c| c.header.byte_offset <= byte_offset))
     }
 
     /// Loads and verifies a checkpoint for `model` (checksum, model, document version).

@@ -5,7 +5,7 @@
 use crate::error::{IngestError, Result};
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Name of the lock file inside the library directory.
 pub const LOCK_FILE_NAME: &str = "writer.lock";
@@ -14,7 +14,6 @@ pub const LOCK_FILE_NAME: &str = "writer.lock";
 #[derive(Debug)]
 pub struct WriterLock {
     _file: std::fs::File,
-    path: PathBuf,
 }
 
 impl WriterLock {
@@ -44,12 +43,7 @@ impl WriterLock {
         // The pid is for people looking at the file; the lock itself is the flock.
         let _ = file.set_len(0);
         let _ = writeln!(file, "{}", std::process::id());
-        Ok(WriterLock { _file: file, path })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(WriterLock { _file: file })
     }
 }
 

@@ -9,6 +9,9 @@
 //! for byte, as a run that never stopped.
 
 mod reading;
+mod spacing;
+
+pub use spacing::SpacingTarget;
 
 use crate::chunk::{chunk_text_reporting, Chunk};
 use crate::digest::{file_sha256_hex, sha256_hex};
@@ -32,8 +35,13 @@ use std::time::{Duration, Instant};
 pub struct IngestOptions {
     /// Chunk size to aim for, in tokens.
     pub target_chunk_tokens: usize,
-    /// Write a checkpoint after every this many chunks (and always at the end of a document).
+    /// Chunks between two checkpoints (one is always written at the end of a document): exactly
+    /// this many when `spacing` is `None`, at most this many otherwise.
     pub checkpoint_every_chunks: usize,
+    /// Space each newly read document's checkpoints for a target wait before an answer, from the
+    /// model's measured reading speed and within a disk budget (see `pipeline/spacing.rs`). A
+    /// document resumed from a checkpoint keeps the spacing it was read with.
+    pub spacing: Option<SpacingTarget>,
     /// PDF worker settings.
     pub pdf: PdfOptions,
     /// Try files again that failed in an earlier run although they have not changed.
@@ -45,11 +53,13 @@ pub struct IngestOptions {
 }
 
 impl Default for IngestOptions {
-    /// 512-token chunks, a checkpoint every 8 chunks (≈ 4,096 tokens), all checkpoints verified.
+    /// 512-token chunks, checkpoints spaced for a 15 s wait and at most every 8 chunks
+    /// (≈ 4,096 tokens), all checkpoints verified.
     fn default() -> Self {
         IngestOptions {
             target_chunk_tokens: 512,
             checkpoint_every_chunks: 8,
+            spacing: Some(SpacingTarget::default()),
             pdf: PdfOptions::default(),
             retry_failed: false,
             verify_checkpoints: true,
@@ -240,6 +250,12 @@ impl<'a> Reporter<'a> {
             event,
             totals: self.totals.clone(),
         });
+    }
+
+    /// The model's reading speed measured so far in this run, tokens per second.
+    fn measured_tokens_per_s(&self) -> Option<f64> {
+        let seconds = self.reading_time.as_secs_f64();
+        (self.tokens_read > 0 && seconds > 0.0).then(|| self.tokens_read as f64 / seconds)
     }
 
     fn add_reading(&mut self, tokens: u64, time: Duration) {

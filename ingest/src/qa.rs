@@ -3,34 +3,34 @@
 //! RWKV-4 recalls details over long inputs poorly and does much better when the question comes
 //! *before* the material (RWKV paper, §9 and appendix J). So a question is answered like this:
 //!
-//! 1. **Retrieve** ([`passage_search`]): the question's content words find candidate chunks in
-//!    the tantivy index; windows of a few sentences in and around them are ranked ([`rank`]);
+//! 1. **Retrieve** (`passage_search`): the question's content words find candidate chunks in
+//!    the tantivy index; windows of a few sentences in and around them are ranked (`rank`);
 //!    the best windows, widened to passages of whole sentences, are the evidence, best first,
 //!    each with its supporting sentence.
-//! 2. **Fork** ([`fork`]): the nearest stored checkpoint at or before the best passage is loaded
+//! 2. **Fork** (`fork`): the nearest stored checkpoint at or before the best passage is loaded
 //!    into a fresh `State` value; checkpoint files are only ever read.
-//! 3. **Plan** ([`reading_plan`]): up to `passages_read` passages (default 3) are read — the best
+//! 3. **Plan** (`reading_plan`): up to `passages_read` passages (default 3) are read — the best
 //!    one from the checkpoint, then further ones of the same document in document order, each
 //!    after its page label — as long as the text re-read stays within `reread_budget_tokens`.
 //!    The evidence marks them `read`; the others are `also-matched`.
-//! 4. **Prompt** ([`prompt`]): the question is fed first, then the document text from the
+//! 4. **Prompt** (`prompt`): the question is fed first, then the document text from the
 //!    checkpoint to the end of the best passage, then the further passages, then the answer cue
 //!    of the model's family (Raven `Bob:`/`Alice:`, Pile `Question:`/`Answer:`, World
 //!    `User:`/`Assistant:`).
-//! 5. **Generate**, streaming pieces of text to the caller ([`answer_steps`], which summaries
+//! 5. **Generate**, streaming pieces of text to the caller (`answer_steps`, which summaries
 //!    share).
 //!
 //! The tokens read per answer are bounded by the budget (and, for the best passage alone, by the
 //! checkpoint spacing plus the passage) plus the prompt, whatever the document's length. Every
-//! answer carries its evidence and provenance ([`provenance`]): document, pages, highlighted
+//! answer carries its evidence and provenance (`provenance`): document, pages, highlighted
 //! snippets, the checkpoint it started from, the tokens re-read for each passage read. `whole`
 //! asks the state after the whole document (gist questions); `as_of_page` uses only text and
 //! checkpoints up to a page; a document still being read is answered from what has been read so
 //! far, and the answer says so.
 //!
-//! [`summarize`](fn@summarize) writes per-section summaries ([`sections`]) the same way: from the checkpoint
+//! [`summarize`](fn@summarize) writes per-section summaries (`sections`) the same way: from the checkpoint
 //! at the section's start, instruction first, then the section. Answers and summaries are kept
-//! per document ([`notes`]) and exported as Markdown ([`export`]).
+//! per document (`notes`) and exported as Markdown (`export`).
 //!
 //! ```no_run
 //! use ingest::qa::{self, AskEvent, AskOptions, QaContext};
@@ -52,36 +52,45 @@
 //! # Ok(()) }
 //! ```
 
-pub mod answer_kind;
-pub mod answer_steps;
-pub mod ask;
-pub mod bench;
-pub mod error;
-pub mod export;
-pub mod fork;
-pub mod headings;
-pub mod loaded;
-pub mod notes;
-pub mod options;
-pub mod passage_search;
-pub mod prompt;
-pub mod provenance;
-pub mod rank;
-pub mod reading_plan;
-pub mod retrieval_bench;
-pub mod retrieve;
-pub mod sections;
-pub mod select;
-pub mod sentences;
-pub mod summarize;
+mod answer_kind;
+mod answer_steps;
+mod ask;
+pub(crate) mod bench;
+mod error;
+mod export;
+mod fork;
+mod headings;
+mod loaded;
+mod notes;
+mod options;
+mod passage_search;
+mod prompt;
+mod provenance;
+mod rank;
+mod reading_plan;
+mod retrieval_bench;
+mod retrieve;
+mod sections;
+mod select;
+mod sentences;
+mod summarize;
 
 pub use ask::{ask, ask_each, AskEvent, DocumentAnswer, DocumentAnswerOutcome};
 pub use error::QaError;
-pub use export::export_markdown;
-pub use notes::{load_notes, DocumentNotes};
+pub use export::{escape as escape_markdown, export_markdown, provenance_line};
+pub use notes::{append_answer, load_notes, notes_path, DocumentNotes};
 pub use options::{AskOptions, DEFAULT_PASSAGES_READ, DEFAULT_REREAD_BUDGET_TOKENS};
-pub use prompt::PromptFamily;
-pub use provenance::{Answer, DocumentRef, Evidence, EvidenceRole, PassageRead, Provenance};
+pub use passage_search::supporting_sentence;
+pub use prompt::{passage_label, question_prompt, Prompt, PromptFamily};
+pub use provenance::{
+    marked_snippet, page_label, Answer, CheckpointRef, DocumentRef, Evidence, EvidenceRole, Mode,
+    PassageRead, Provenance, ReadingNote, SupportingSentence, TextSpan, Timing,
+};
+pub use retrieval_bench::{
+    holds_keywords, load_questions, retrieve_evidence, run_retrieval_bench, QuestionOutcome,
+    RetrievalBenchOptions, RetrievalQuestion, RetrievalReport, ReturnedPassage, RANKED_PASSAGES,
+};
+pub use retrieve::{any_word_query, content_words};
 pub use sections::{detect_sections, document_sections, Section, SectionKind};
 pub use summarize::{summarize, SectionSummary, SummaryEvent, SummaryOptions, SummaryReport};
 

@@ -6,7 +6,7 @@
 //! rebuilt (text damaged, source gone or changed) stays in the second check's report, with the
 //! ingestion it needs.
 
-use crate::check::{check_library, source_of_damaged_record, CheckReport, Part, Problem, Remedy};
+use crate::check::{check_library, source_of_damaged_record, CheckReport, Problem, Remedy};
 use crate::chunk::chunk_text;
 use crate::digest::sha256_hex;
 use crate::document::chunks_file_bytes;
@@ -278,9 +278,4 @@ fn remove_all(path: &std::path::Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(IngestError::io(path, e)),
     }
-}
-
-/// Problems of `part` in a report (for tests and summaries).
-pub fn problems_of(report: &CheckReport, part: Part) -> impl Iterator<Item = &Problem> {
-    report.problems.iter().filter(move |p| p.part == part)
 }

@@ -180,7 +180,7 @@ fn truncated_chunk_list_is_rebuilt_and_never_blocks_ingestion() {
 fn deleted_mid_document_checkpoint_is_rebuilt() {
     let small = Small::build();
     let pristine = snapshot(&small.lib());
-    let victim = ingest::checkpoint::checkpoint_path(&small.checkpoint_dir("lighthouse"), 2);
+    let victim = ingest::layout::checkpoint_path(&small.checkpoint_dir("lighthouse"), 2);
     assert!(victim.is_file());
     std::fs::remove_file(&victim).unwrap();
     let problem = only_problem(&check(&small.lib())).clone();

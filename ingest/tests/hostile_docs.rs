@@ -113,20 +113,19 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
 #[test]
 fn the_worker_stops_a_hanging_pdf_and_keeps_pages_of_a_good_one() {
     let options = common::test_options().pdf;
-    let pages = ingest::pdf::extract_pdf(&hostile_dir().join("good.pdf"), &options).unwrap();
+    let pages = ingest::extract_pdf(&hostile_dir().join("good.pdf"), &options).unwrap();
     assert_eq!(pages.len(), 3);
     assert!(pages.iter().all(|p| p.status == PageStatus::Ok));
     assert!(pages[2].text.contains("summary judgment"));
 
     let started = std::time::Instant::now();
-    let looped =
-        ingest::pdf::extract_pdf(&hostile_dir().join("parent_loop.pdf"), &options).unwrap();
+    let looped = ingest::extract_pdf(&hostile_dir().join("parent_loop.pdf"), &options).unwrap();
     assert!(
         matches!(&looped[0].status, PageStatus::Failed { reason } if reason.contains("no progress"))
     );
     assert!(started.elapsed().as_secs() < 10);
 
-    let missing = ingest::pdf::extract_pdf(
+    let missing = ingest::extract_pdf(
         &hostile_dir().join("good.pdf"),
         &ingest::PdfOptions {
             worker: Some(ingest::WorkerCommand::with_program("/nonexistent/worker")),
@@ -135,7 +134,7 @@ fn the_worker_stops_a_hanging_pdf_and_keeps_pages_of_a_good_one() {
     );
     assert!(matches!(
         missing,
-        Err(ingest::pdf::PdfError::WorkerUnavailable { .. })
+        Err(ingest::PdfError::WorkerUnavailable { .. })
     ));
 }
 
@@ -151,13 +150,13 @@ fn cancelling_stops_a_pdf_worker_at_once_and_records_nothing_about_the_file() {
     };
     let started = std::time::Instant::now();
     // parent_loop.pdf hangs the extractor: only cancellation can end this before the 3 s stall.
-    let result = ingest::pdf::extract_pdf_cancellable(
+    let result = ingest::extract_pdf_cancellable(
         &hostile_dir().join("parent_loop.pdf"),
         &common::test_options().pdf,
         &cancel,
     );
     setter.join().unwrap();
-    assert_eq!(result, Err(ingest::pdf::PdfError::Cancelled));
+    assert_eq!(result, Err(ingest::PdfError::Cancelled));
     assert!(
         started.elapsed().as_millis() < 1500,
         "{:?}",

@@ -6,9 +6,9 @@
 
 mod qa_support;
 
-use ingest::qa::prompt::{passage_label, question_prompt};
-use ingest::qa::provenance::page_label;
+use ingest::qa::page_label;
 use ingest::qa::{ask, Answer, AskEvent, EvidenceRole, PromptFamily};
+use ingest::qa::{passage_label, question_prompt};
 use ingest::Library;
 use qa_support::*;
 
@@ -112,7 +112,7 @@ fn by_hand(library: &Library, id: &str, answer: &Answer, order: &[std::ops::Rang
         .find(|c| c.header.chunks_read == ckpt.chunks_read)
         .expect("the checkpoint file");
     let (_, bytes) =
-        ingest::checkpoint::read_checkpoint(&info.path, &model.fingerprint().0, &record.digest)
+        ingest::layout::read_checkpoint(&info.path, &model.fingerprint().0, &record.digest)
             .unwrap();
     let mut state = engine::State::from_bytes(&bytes, model.fingerprint()).unwrap();
     let text = library.document_text(id).unwrap();

@@ -6,7 +6,7 @@
 
 mod qa_support;
 
-use ingest::qa::export::escape;
+use ingest::qa::escape_markdown as escape;
 use ingest::qa::{
     ask, document_sections, export_markdown, load_notes, summarize, SectionKind, SummaryEvent,
     SummaryOptions,
@@ -188,7 +188,7 @@ fn notes_survive_concurrent_askers_while_the_writer_lock_is_held() {
                 for i in 0..10 {
                     let mut a = answer.clone();
                     a.question = format!("thread {t} question {i}");
-                    ingest::qa::notes::append_answer(&library, &a).unwrap();
+                    ingest::qa::append_answer(&library, &a).unwrap();
                 }
             });
         }
@@ -202,10 +202,10 @@ fn notes_survive_concurrent_askers_while_the_writer_lock_is_held() {
         }
     }
     // A damaged notes file is set aside, not overwritten, and a fresh one started.
-    let path = ingest::qa::notes::notes_path(&library, &id);
+    let path = ingest::qa::notes_path(&library, &id);
     std::fs::write(&path, b"{ damaged").unwrap();
     assert!(load_notes(&library, &id).is_err());
-    ingest::qa::notes::append_answer(&library, &answer).unwrap();
+    ingest::qa::append_answer(&library, &answer).unwrap();
     assert_eq!(load_notes(&library, &id).unwrap().answers.len(), 1);
     let aside = std::fs::read_dir(path.parent().unwrap())
         .unwrap()

@@ -4,7 +4,7 @@
 //! holds the answer less often than measured when the ranking was written (18 of 30 at rank 1,
 //! 23 of 30 in the first three), less one question of slack for each.
 
-use ingest::qa::retrieval_bench::{run_retrieval_bench, RetrievalBenchOptions};
+use ingest::qa::{run_retrieval_bench, RetrievalBenchOptions};
 use ingest::{IngestOptions, PdfOptions, WorkerCommand};
 use std::path::Path;
 

@@ -81,6 +81,8 @@ pub fn busy_state(size: (u16, u16)) -> AppState {
             pages: 120,
             tokens: 40_000,
             checkpoints: 9,
+            checkpoint_bytes: 0,
+            checkpoint_every_chunks: 0,
             warnings: vec!["3 pages without a text layer".into()],
         })
         .collect();

@@ -104,6 +104,7 @@ pub fn run(args: &Args) -> Result<()> {
         )?,
         export_dir: dir.path().to_path_buf(),
         ask_options: Config::default().ask_options(),
+        ingest_options: Config::default().ingest_options(),
         // Read in the background all along, when asked for.
         paths: match args.read_words {
             0 => Vec::new(),

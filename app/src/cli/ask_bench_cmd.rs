@@ -6,11 +6,11 @@
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use ingest::qa::bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
+use ingest::tools::ask_bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
 use ingest::IngestOptions;
 
 use super::engine_cmds::BenchArgs;
-use super::qa_cmds::load_chosen_model;
+use super::library_access::load_chosen_model;
 use super::Context;
 
 /// Runs the ask benchmark with the model from `--bench-model`, `--model`, the config or the demo.

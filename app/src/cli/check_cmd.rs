@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use ingest::{CheckReport, IngestOptions, Library, RepairReport, RepairTools};
+use ingest::{CheckReport, Library, RepairReport, RepairTools};
 
+use super::library_access::load_model;
 use super::progress_line::ProgressLine;
-use super::qa_cmds::load_model;
 use super::{stop_signal, Context};
 use crate::tui::inert_text::inert_name;
 
@@ -73,7 +73,8 @@ fn check_library(ctx: &Context, args: &CheckArgs) -> Result<u8> {
     } else {
         None
     };
-    let options = IngestOptions::default();
+    // Rebuilt checkpoints follow the spacing each document was read with; new ones the config's.
+    let options = ctx.config.ingest_options();
     let tools = loaded.as_ref().map(|(model, tokenizer)| RepairTools {
         model,
         tokenizer,

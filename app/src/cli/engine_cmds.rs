@@ -68,6 +68,11 @@ pub struct BenchArgs {
     /// With --ask: passages the model reads before each answer.
     #[arg(long, default_value_t = ingest::qa::DEFAULT_PASSAGES_READ)]
     pub passages: usize,
+    /// Highest kernel path for Q8_0 chunk products: avx512-vnni, avx2 or portable (to measure
+    /// what a CPU without the faster instructions would do; results are the same bits)
+    /// [default: the best this CPU has].
+    #[arg(long = "q8-path", value_name = "PATH")]
+    pub q8_path: Option<String>,
     /// Measure retrieval instead: ask every question of this file (JSON lines: id, doc,
     /// question, keywords, ...) the way `ask` picks passages, and report recall@1, recall@3,
     /// MRR and the right-document rate. Documents not yet in the library (--library, default a
@@ -120,6 +125,14 @@ pub struct ConvertArgs {
 /// Runs `bench`.
 pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
     engine::tools::bench::configure_threads(args.threads)?;
+    if let Some(name) = &args.q8_path {
+        let path = engine::Q8Path::from_name(name)
+            .with_context(|| format!("--q8-path {name}: use avx512-vnni, avx2 or portable"))?;
+        if !path.is_available() {
+            bail!("--q8-path {name}: this CPU cannot run it");
+        }
+        engine::limit_q8_path(path);
+    }
     if args.ask {
         return super::ask_bench_cmd::bench_ask(ctx, &args);
     }
@@ -221,10 +234,18 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
             "generate    {:.1} tokens/s ({} tokens)",
             report.gen_tokens_per_s, report.gen_tokens
         );
-        println!(
-            "compute     reading does {:.1} GFLOP/s; the threads peak at {:.1} GFLOP/s",
-            report.read_gflops, report.peak_gflops
-        );
+        println!("kernels     {}", report.read_kernel);
+        match report.int8_peak_gops {
+            Some(int8_peak) => println!(
+                "compute     reading does {:.1} GOP/s (8-bit integer); the threads peak at {:.1} GOP/s \
+                 integer, {:.1} GFLOP/s f32",
+                report.read_gflops, int8_peak, report.peak_gflops
+            ),
+            None => println!(
+                "compute     reading does {:.1} GFLOP/s; the threads peak at {:.1} GFLOP/s",
+                report.read_gflops, report.peak_gflops
+            ),
+        }
         println!(
             "memory      generation reads {:.1} GB/s of weights; the threads stream {:.1} GB/s",
             report.gen_gb_per_s, report.stream_gb_per_s

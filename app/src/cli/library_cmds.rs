@@ -3,15 +3,16 @@
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use ingest::qa::provenance::{marked_snippet, page_label, SupportingSentence};
-use ingest::{IngestOptions, Library, OutcomeStatus, Summary};
+use ingest::qa::{marked_snippet, page_label, SupportingSentence};
+use ingest::{Library, OutcomeStatus, Summary};
 use std::ffi::OsString;
 use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::library_access::{load_model, matching_documents, open_library};
 use super::progress_line::ProgressLine;
-use super::qa_cmds::{highlight_marks, inert, load_model, matching_documents, open_library};
+use super::terminal_text::{highlight_marks, inert};
 use super::{stop_signal, Context};
 use crate::tui::draw::format_count;
 use crate::tui::inert_text::inert_name;
@@ -32,8 +33,9 @@ pub struct IngestArgs {
     /// Files or folders to read (recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Save the model's state every N chunks of ~512 tokens [default: 8, about every 4,096
-    /// tokens].
+    /// Save the model's state every N chunks of ~512 tokens [default: spaced so an answer
+    /// starts within `answer_wait_s` (config, 15 s) at the model's measured reading speed, at
+    /// most every 8 chunks (about 4,096 tokens), within `checkpoint_budget_mb` (256) a document].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: Option<u64>,
     /// Print the per-file outcome summary as JSON instead of a progress bar and a table.
@@ -57,68 +59,6 @@ pub struct SearchArgs {
     pub json: bool,
 }
 
-/// `rwkv-reader ask QUESTION`.
-#[derive(Debug, Clone, Args)]
-pub struct AskArgs {
-    /// The question.
-    pub question: String,
-    /// Only this document (name or id).
-    #[arg(long, value_name = "NAME")]
-    pub doc: Option<String>,
-    /// Ask the document's final state (gist questions) instead of the best passage.
-    #[arg(long)]
-    pub whole: bool,
-    /// Use only text and checkpoints up to this page.
-    #[arg(long, value_name = "N")]
-    pub as_of_page: Option<u32>,
-    /// Ask every document in the library, each from its own passage.
-    #[arg(long, conflicts_with = "doc")]
-    pub all: bool,
-    /// Most tokens in the answer.
-    #[arg(long, value_name = "N")]
-    pub max_tokens: Option<usize>,
-    /// Passages the model reads before answering (1-16): the best one from its checkpoint, then
-    /// the next best of the same document in document order [default: `passages_read` in the
-    /// config, else 3].
-    #[arg(long, value_name = "N", value_parser = parse_passages)]
-    pub passages: Option<usize>,
-    /// Print the answer, citations and provenance as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-fn parse_passages(text: &str) -> Result<usize, String> {
-    let n: usize = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of passages"))?;
-    crate::config::check_passages_read(n).map_err(|e| e.to_string())
-}
-
-/// `rwkv-reader summarize`.
-#[derive(Debug, Clone, Args)]
-pub struct SummarizeArgs {
-    /// The document (name or id) [default: the only one in the library].
-    #[arg(long, value_name = "NAME")]
-    pub doc: Option<String>,
-    /// Write the summaries again even if they exist.
-    #[arg(long)]
-    pub refresh: bool,
-    /// Print the summaries as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `rwkv-reader export --doc NAME`.
-#[derive(Debug, Clone, Args)]
-pub struct ExportArgs {
-    /// The document (name or id).
-    #[arg(long, value_name = "NAME")]
-    pub doc: String,
-    /// File to write [default: standard output].
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
 /// Runs `ingest`: a progress bar on stderr (lines when it is not a terminal), then one line
 /// per file (or, with `--json`, the summary as JSON on stdout). The exit status says whether
 /// every input was read (see [`IngestArgs`]'s help).
@@ -138,9 +78,11 @@ fn ingest_files(ctx: &Context, args: &IngestArgs) -> Result<ExitCode> {
     eprintln!("model: {}", model.info().label());
     let mut writer = Library::open_writer(&dir)
         .with_context(|| format!("opening the library {} for writing", dir.display()))?;
-    let mut options = IngestOptions::default();
+    let mut options = ctx.config.ingest_options();
     if let Some(every) = args.checkpoint_every {
+        // An explicit spacing replaces the one chosen for the wait.
         options.checkpoint_every_chunks = usize::try_from(every).unwrap_or(usize::MAX);
+        options.spacing = None;
     }
     let mut progress = ProgressLine::new(std::io::stderr().is_terminal(), args.json);
     let stop = stop_signal::install();
@@ -237,7 +179,7 @@ pub fn search(ctx: &Context, args: SearchArgs) -> Result<ExitCode> {
     // passage, so it is asked again with any of its words.
     let mut relaxed_note = None;
     if hits.is_empty() {
-        if let Some(any) = ingest::qa::retrieve::any_word_query(&args.query) {
+        if let Some(any) = ingest::qa::any_word_query(&args.query) {
             hits = library
                 .search(&any, args.limit, only.as_deref())
                 .context("searching")?;
@@ -318,7 +260,7 @@ fn supporting_sentences(
     hits: &[ingest::SearchHit],
     query: &str,
 ) -> Result<Vec<Option<SupportingSentence>>> {
-    let words = ingest::qa::retrieve::content_words(query);
+    let words = ingest::qa::content_words(query);
     let mut texts: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
     for hit in hits {
@@ -333,30 +275,15 @@ fn supporting_sentences(
         }
         let text = &texts[hit.document_id.as_str()];
         out.push(
-            ingest::qa::passage_search::supporting_sentence(library, text, &hit.byte_range, &words)
+            ingest::qa::supporting_sentence(library, text, &hit.byte_range, &words)
                 .context("finding the supporting sentence")?,
         );
     }
     Ok(out)
 }
 
-/// Runs `ask`.
-pub fn ask(ctx: &Context, args: AskArgs) -> Result<ExitCode> {
-    super::qa_cmds::ask(ctx, &args)
-}
-
-/// Runs `summarize`.
-pub fn summarize(ctx: &Context, args: SummarizeArgs) -> Result<ExitCode> {
-    super::qa_cmds::summarize(ctx, &args)
-}
-
-/// Runs `export`.
-pub fn export(ctx: &Context, args: ExportArgs) -> Result<ExitCode> {
-    super::qa_cmds::export(ctx, &args)
-}
-
 /// The hidden `__extract-pdf` worker: extracts a PDF page by page for the parent process.
 pub fn extract_pdf_worker(args: &[OsString]) -> ExitCode {
-    let code = ingest::pdf::worker_main(args);
+    let code = ingest::worker_main(args);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -3,116 +3,86 @@
 //! the provenance (checkpoint, tokens re-read) are printed, even when the answer is weak. With
 //! `--json` the whole result is printed instead, as one JSON document.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _, Result};
-use ingest::qa::export::provenance_line;
-use ingest::qa::provenance::marked_snippet;
+use anyhow::{Context as _, Result};
+use clap::Args;
+use ingest::qa::marked_snippet;
+use ingest::qa::provenance_line;
 use ingest::qa::{
     self, Answer, AskEvent, AskOptions, DocumentAnswerOutcome, EvidenceRole, QaContext,
     SummaryEvent, SummaryOptions,
 };
-use ingest::{DocumentRecord, Library};
+use std::path::PathBuf;
 
-use super::library_cmds::{AskArgs, ExportArgs, SummarizeArgs};
+use super::library_access::{
+    load_chosen_model, matching_documents, one_document, open_library, print_noticed,
+};
+use super::terminal_text::{highlight_marks, inert};
 use super::Context;
-use crate::model_choice::ModelChoice;
 use crate::tui::inert_text::inert_name;
 
-/// The model and tokenizer chosen by the options and config.
-pub(super) fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
-    load_chosen_model(&ctx.model_choice()?)
+/// `rwkv-reader ask QUESTION`.
+#[derive(Debug, Clone, Args)]
+pub struct AskArgs {
+    /// The question.
+    pub question: String,
+    /// Only this document (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub doc: Option<String>,
+    /// Ask the document's final state (gist questions) instead of the best passage.
+    #[arg(long)]
+    pub whole: bool,
+    /// Use only text and checkpoints up to this page.
+    #[arg(long, value_name = "N")]
+    pub as_of_page: Option<u32>,
+    /// Ask every document in the library, each from its own passage.
+    #[arg(long, conflicts_with = "doc")]
+    pub all: bool,
+    /// Most tokens in the answer.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    /// Passages the model reads before answering (1-16): the best one from its checkpoint, then
+    /// the next best of the same document in document order [default: `passages_read` in the
+    /// config, else 3].
+    #[arg(long, value_name = "N", value_parser = parse_passages)]
+    pub passages: Option<usize>,
+    /// Print the answer, citations and provenance as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
-/// Loads `choice`'s weights and tokenizer.
-pub(super) fn load_chosen_model(
-    choice: &ModelChoice,
-) -> Result<(engine::Model, engine::Tokenizer)> {
-    let model = engine::Model::load(&choice.path)
-        .with_context(|| format!("loading the model {}", choice.path.display()))?;
-    let tokenizer = match &choice.tokenizer {
-        Some(path) => engine::Tokenizer::from_file(path),
-        None => engine::Tokenizer::for_model(&choice.path),
-    }
-    .context("loading the tokenizer")?;
-    Ok((model, tokenizer))
+fn parse_passages(text: &str) -> Result<usize, String> {
+    let n: usize = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of passages"))?;
+    crate::config::check_passages_read(n).map_err(|e| e.to_string())
 }
 
-pub(super) fn open_library(ctx: &Context) -> Result<Library> {
-    let dir = ctx.library_dir()?;
-    // Only reading: a folder without a library is refused, not turned into an empty one.
-    Library::open_existing(&dir).with_context(|| format!("opening the library {}", dir.display()))
+/// `rwkv-reader summarize`.
+#[derive(Debug, Clone, Args)]
+pub struct SummarizeArgs {
+    /// The document (name or id) [default: the only one in the library].
+    #[arg(long, value_name = "NAME")]
+    pub doc: Option<String>,
+    /// Write the summaries again even if they exist.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Print the summaries as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
-/// Documents matching `--doc NAME` (all of them), or an error naming what the library holds.
-pub(super) fn matching_documents(library: &Library, name: &str) -> Result<Vec<DocumentRecord>> {
-    let found = library.find_documents(name)?;
-    if found.is_empty() {
-        let titles: Vec<String> = library.documents()?.into_iter().map(|d| d.title).collect();
-        bail!(
-            "no document in the library matches {name:?} (it holds: {})",
-            if titles.is_empty() {
-                "nothing yet".to_string()
-            } else {
-                titles.join(", ")
-            }
-        );
-    }
-    Ok(found)
-}
-
-/// Exactly one document: `--doc NAME`, or the only document in the library.
-fn one_document(library: &Library, name: Option<&str>) -> Result<DocumentRecord> {
-    let found = match name {
-        Some(name) => matching_documents(library, name)?,
-        None => library.documents()?,
-    };
-    let names = found
-        .iter()
-        .map(|d| d.title.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let count = found.len();
-    let mut found = found.into_iter();
-    match (found.next(), found.next()) {
-        (Some(only), None) => Ok(only),
-        (None, _) => bail!("the library is empty: add documents with `rwkv-reader ingest PATH`"),
-        (Some(_), Some(_)) => bail!("{count} documents match; name one with --doc: {names}"),
-    }
-}
-
-/// Text from a document or the model made safe for a terminal: control characters (escape
-/// sequences included) are dropped, except newlines and tabs; bidirectional controls, which would
-/// reorder what follows them, are shown as `�` (as the TUI shows them).
-pub(super) fn inert(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .map(|c| {
-            if crate::tui::inert_text::is_bidi_control(c) {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// Damage the library noticed (documents left out, an unusable index), on stderr: for when no
-/// answer carries it.
-pub(super) fn print_noticed(library: &Library) {
-    for warning in library.noticed() {
-        eprintln!("warning: {}", inert_name(&warning));
-    }
-}
-
-/// Bold on a terminal, Markdown-style stars otherwise.
-pub(super) fn highlight_marks() -> (&'static str, &'static str) {
-    if std::io::stdout().is_terminal() {
-        ("\x1b[1m", "\x1b[0m")
-    } else {
-        ("**", "**")
-    }
+/// `rwkv-reader export --doc NAME`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The document (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub doc: String,
+    /// File to write [default: standard output].
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 fn print_piece(piece: &str) -> bool {
@@ -297,7 +267,7 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
                 println!(
                     "## {} ({})",
                     inert(&section.title),
-                    qa::provenance::page_label(section.pages)
+                    qa::page_label(section.pages)
                 );
                 true
             }
@@ -305,11 +275,7 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
             SummaryEvent::Finished { summary, reused } => {
                 if reused {
                     let s = &summary.section;
-                    println!(
-                        "## {} ({})",
-                        inert(&s.title),
-                        qa::provenance::page_label(s.pages)
-                    );
+                    println!("## {} ({})", inert(&s.title), qa::page_label(s.pages));
                     println!("{}", inert(&summary.text));
                     println!("(stored summary; --refresh writes it again)\n");
                 } else {

@@ -1,16 +1,17 @@
 //! `rwkv-reader bench --retrieval QUESTIONS.jsonl`: how often the passage the model reads holds
-//! the answer (`ingest::qa::retrieval_bench` does the measuring). Prints the figures
+//! the answer (`ingest::qa::run_retrieval_bench` does the measuring). Prints the figures
 //! BENCHMARKS.md records and, for every question missed at rank 1, the passages returned.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use ingest::qa::retrieval_bench::{run_retrieval_bench, RetrievalBenchOptions, RetrievalReport};
+use ingest::qa::{run_retrieval_bench, RetrievalBenchOptions, RetrievalReport};
 use ingest::IngestOptions;
 
 use super::engine_cmds::BenchArgs;
-use super::qa_cmds::{inert, load_chosen_model};
+use super::library_access::load_chosen_model;
+use super::terminal_text::inert;
 use super::Context;
 
 /// Characters of a missed passage printed (the JSON output has all of it).

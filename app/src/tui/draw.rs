@@ -19,7 +19,7 @@ use ratatui::Frame;
 use super::layout::screen_layout;
 use super::state::{AppState, InputTarget, Screen};
 
-pub use format::{format_count, format_duration, format_params};
+pub use format::{format_bytes, format_count, format_duration, format_params};
 
 /// Accent colour of titles and the selected tab.
 const ACCENT: Color = Color::Cyan;

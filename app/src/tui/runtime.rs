@@ -30,6 +30,8 @@ pub struct TuiSettings {
     pub export_dir: PathBuf,
     /// How questions are answered (passages read, re-read budget).
     pub ask_options: ingest::qa::AskOptions,
+    /// How documents are read (checkpoint spacing).
+    pub ingest_options: ingest::IngestOptions,
 }
 
 /// Opens the TUI on the library, reading `paths` in the background, until the user quits.
@@ -40,6 +42,7 @@ pub fn run(settings: TuiSettings, paths: Vec<PathBuf>) -> Result<()> {
         model: settings.model,
         export_dir: settings.export_dir,
         ask_options: settings.ask_options,
+        ingest_options: settings.ingest_options,
         paths,
     };
     let log = stderr_log_path();

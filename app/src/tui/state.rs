@@ -103,6 +103,10 @@ pub struct DocEntry {
     pub tokens: u64,
     /// State checkpoints on disk.
     pub checkpoints: u32,
+    /// Their size on disk, in bytes.
+    pub checkpoint_bytes: u64,
+    /// Chunks between two of them, as the document was read (0: not known).
+    pub checkpoint_every_chunks: u32,
     /// Problems that did not stop reading (pages without a text layer, garbage text, ...).
     pub warnings: Vec<String>,
 }

@@ -78,6 +78,8 @@ pub struct WorkerContext {
     pub export_dir: PathBuf,
     /// What every question starts from (passages read, re-read budget; from the config).
     pub ask_options: ingest::qa::AskOptions,
+    /// How documents are read (checkpoint spacing; from the config).
+    pub ingest_options: ingest::IngestOptions,
     /// Books or folders to read in the background.
     pub paths: Vec<PathBuf>,
 }
@@ -123,6 +125,7 @@ impl Workers {
         let reading = ReadingHandle::spawn(
             ctx.library_dir.clone(),
             ctx.paths.clone(),
+            ctx.ingest_options.clone(),
             Arc::clone(&model),
             Arc::clone(&foreground),
             sink.clone(),

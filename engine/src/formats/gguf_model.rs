@@ -19,7 +19,7 @@ use std::path::Path;
 
 use crate::embedding::Embedding;
 use crate::error::EngineError;
-use crate::fingerprint::{fingerprint, Digest, Fingerprint};
+use crate::fingerprint::{fingerprint, precision_label, Digest, Fingerprint};
 use crate::formats::gguf::{GgufFile, GgufTensor, GgufWriter, MetaValue, TensorSpec};
 use crate::formats::stored_tensor::StoredDType;
 use crate::linear::Linear;
@@ -170,7 +170,7 @@ impl ModelWriter {
         if let Some(seed) = info.random_seed {
             metadata.push(("rwkv4.random_seed", MetaValue::U64(seed)));
         }
-        let fingerprint_len = fingerprint(shape, precision.name(), &Digest::default())
+        let fingerprint_len = fingerprint(shape, &precision_label(precision), &Digest::default())
             .0
             .len();
         let out = GgufWriter::create(
@@ -245,7 +245,7 @@ impl ModelWriter {
 
     /// Records the fingerprint and moves the file into place.
     pub(crate) fn finish(mut self) -> Result<(Fingerprint, u64), EngineError> {
-        let fp = fingerprint(&self.shape, self.precision.name(), &self.digest);
+        let fp = fingerprint(&self.shape, &precision_label(self.precision), &self.digest);
         self.out.fill_reserved(FINGERPRINT_KEY, &fp.0)?;
         let bytes = self.out.finish()?;
         Ok((fp, bytes))
@@ -481,26 +481,102 @@ fn build_weights(
     })
 }
 
-/// The fingerprint recorded at conversion, checked to belong to this shape and precision.
-/// Recomputing it would touch pages all over a 15 GB file; `Model::compute_fingerprint` does it
-/// on demand.
+/// The fingerprint recorded at conversion, checked to belong to this shape and precision, under
+/// the products' current version: a file converted by an older engine records the same weights'
+/// digest with an older precision label (plain `q8_0`), and gets the current label here, so states
+/// read by the older products are not resumed. Recomputing it would touch pages all over a 15 GB
+/// file; `Model::compute_fingerprint` does it on demand.
 fn stored_fingerprint(
     file: &GgufFile,
     shape: &ModelShape,
     precision: WeightPrecision,
 ) -> Result<Fingerprint, EngineError> {
     let stored = file.metadata_str(FINGERPRINT_KEY).unwrap_or_default();
-    let template = fingerprint(shape, precision.name(), &Digest::default()).0;
-    let prefix = &template[..template.len() - 32];
-    let digest = stored.strip_prefix(prefix).unwrap_or_default();
-    if digest.len() != 32 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(EngineError::bad(
+    current_fingerprint(stored, shape, precision).ok_or_else(|| {
+        EngineError::bad(
             file.path(),
             format!(
-                "{FINGERPRINT_KEY} {stored:?} does not belong to a {} {precision} model",
-                prefix.trim_end_matches('-')
+                "{FINGERPRINT_KEY} {stored:?} does not belong to a {} model",
+                fingerprint(shape, &precision_label(precision), &Digest::default())
+                    .0
+                    .trim_end_matches(|c: char| c.is_ascii_hexdigit())
+                    .trim_end_matches('-')
             ),
-        ));
+        )
+    })
+}
+
+/// `stored`, recorded under the current or the first precision label, with the current label; `None`
+/// when it is not a fingerprint of this shape and precision.
+fn current_fingerprint(
+    stored: &str,
+    shape: &ModelShape,
+    precision: WeightPrecision,
+) -> Option<Fingerprint> {
+    let prefix = |label: &str| {
+        let template = fingerprint(shape, label, &Digest::default()).0;
+        template[..template.len() - 32].to_string()
+    };
+    let current = prefix(&precision_label(precision));
+    let digest = [current.clone(), prefix(precision.name())]
+        .iter()
+        .find_map(|p| stored.strip_prefix(p.as_str()))?;
+    if digest.len() != 32 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
     }
-    Ok(Fingerprint(stored.to_string()))
+    Some(Fingerprint(format!("{current}{digest}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_recorded_by_older_products_get_the_current_label() {
+        let shape = ModelShape {
+            n_layer: 3,
+            n_embd: 64,
+            n_ffn: 256,
+            n_vocab: 512,
+        };
+        let digest = "0123456789abcdef0123456789abcdef";
+        let old = format!("rwkv4-3x64-f256-v512-q8_0-{digest}");
+        let new = format!(
+            "rwkv4-3x64-f256-v512-{}-{digest}",
+            precision_label(WeightPrecision::Q8_0)
+        );
+        assert_ne!(old, new);
+        for stored in [&old, &new] {
+            assert_eq!(
+                current_fingerprint(stored, &shape, WeightPrecision::Q8_0),
+                Some(Fingerprint(new.clone()))
+            );
+        }
+        // f32 has one label; another shape, precision or a damaged digest is refused.
+        let f32 = format!("rwkv4-3x64-f256-v512-f32-{digest}");
+        assert_eq!(
+            current_fingerprint(&f32, &shape, WeightPrecision::F32),
+            Some(Fingerprint(f32.clone()))
+        );
+        assert_eq!(
+            current_fingerprint(&f32, &shape, WeightPrecision::Q8_0),
+            None
+        );
+        assert_eq!(
+            current_fingerprint(&old, &shape, WeightPrecision::F16),
+            None
+        );
+        assert_eq!(
+            current_fingerprint(&old[..old.len() - 1], &shape, WeightPrecision::Q8_0),
+            None
+        );
+        let other_shape = ModelShape {
+            n_layer: 4,
+            ..shape
+        };
+        assert_eq!(
+            current_fingerprint(&old, &other_shape, WeightPrecision::Q8_0),
+            None
+        );
+    }
 }

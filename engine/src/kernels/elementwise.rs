@@ -37,7 +37,7 @@ pub fn simd_level() -> SimdLevel {
 }
 
 /// Whether this CPU has AVX2 with FMA, which the hand-vectorised matrix kernels (`panel_kernels`,
-/// `q8_0_kernels`) use; the standard library caches the answer.
+/// `q8_0_products`) use; the standard library caches the answer.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")

@@ -1,32 +1,39 @@
 //! Products of Q8_0 weights (stored bytes, owned or memory-mapped) with f32 activations.
 //!
-//! Activations are quantized per block of 32 values (`q = round(x / d)`, `d = max|x| / 127`), as
-//! ggml does, and each output is `Σ_blocks d_w · d_x · Σ q_w · q_x`:
-//! * one row (generating): integer dot products, AVX2 when the CPU has it, parallel over output rows;
-//! * several rows (reading a chunk): the same numbers computed as an f32 matrix product — the
-//!   activations are rounded to their Q8_0 values, tiles of weights are dequantized (exactly: an
-//!   f16 scale times a byte fits in f32) and multiplied with `gemm`. So one token at a time and a
-//!   whole chunk agree to f32 rounding (≈1e-6), as the f32 model's paths do.
+//! Activations are quantized per block of 32 values (`q = round(x / d)`, `d = max|x| / 127`,
+//! `q8_activations`), as ggml does, and each output is `Σ_blocks d_w · d_x · Σ q_w · q_x`, the
+//! inner sums in integers:
+//! * one row (generating): memory-bound; integer dot products over the rows as they are stored,
+//!   AVX2 when the CPU has it, parallel over output rows;
+//! * several rows (reading a chunk): compute-bound; register-tiled integer kernels
+//!   (`q8_dot_kernels`: AVX-512 VNNI, AVX2, portable). Each task repacks one panel of 16 weight
+//!   rows at a time into a small buffer (`q8_panels`) and passes every tile of quantized activation
+//!   rows over it, a block of depth at a time so the panel's part stays in L1. The weights are read
+//!   once per product, in place; nothing the size of a matrix is copied.
 //!
-//! candle's own `QMatMul` was measured on this 2-core AVX2 machine (no AVX-512 VNNI) at 17–22
-//! GFLOP/s for a 256-row chunk against 88–105 for f32 gemm; its spinning thread pool stalls when
-//! another process holds a core; and on VNNI machines it keeps a repacked copy of every matrix
-//! next to the original (a 14B model would need 29 GB). Hence these kernels.
-
-use std::cell::Cell;
+//! The two agree to f32 rounding (≈1e-6 relative: the same integers, scaled and summed in another
+//! order). Every kernel path of the chunk product gives the same bits.
+//!
+//! candle's own `QMatMul` was measured on a 2-core AVX2 machine at 17–22 GFLOP/s for a 256-row
+//! chunk against 88–105 for f32 gemm; its spinning thread pool stalls when another process holds a
+//! core; and on VNNI machines it keeps a repacked copy of every matrix next to the original (a 14B
+//! model would need 29 GB). Hence these kernels.
 
 use rayon::prelude::*;
 
+use crate::kernels::q8_activations::{quantize_block, ActivationTiles};
+use crate::kernels::q8_dot_kernels::{q8_path, tile_product, Q8Path};
+use crate::kernels::q8_panels::{WeightPanel, PANEL_OUTPUTS};
 use crate::precision::{Q8_0_BLOCK_BYTES, Q8_0_BLOCK_VALUES};
 
 /// Output rows per parallel task in the one-row product.
 const ROWS_PER_TASK: usize = 64;
-/// Largest dequantized weight tile of the chunk product, in f32 values (32 MiB).
-const TILE_VALUES: usize = 8 << 20;
-
-/// Adding and subtracting 1.5·2^23 rounds an f32 of magnitude below 2^22 to the nearest integer
-/// (ties to even) in plain arithmetic, which vectorises (`f32::round` is a libm call).
-const ROUND: f32 = 12_582_912.0;
+/// Blocks of depth per pass of the activation tiles over a panel: 16 KiB of the panel (and
+/// 8 KiB of an 8-row tile) stay in L1 while every tile passes.
+const DEPTH_BLOCKS: usize = 32;
+/// Parallel tasks per pool thread in the chunk product (each a band of panels): enough that a
+/// slow thread's share can be taken over.
+const TASKS_PER_THREAD: usize = 4;
 
 /// Activation rows quantized to Q8_0: per block of 32 values, a scale and 32 signed bytes.
 pub(crate) struct QuantizedRows {
@@ -53,28 +60,6 @@ impl QuantizedRows {
     }
 }
 
-/// `x` rounded to its Q8_0 values (`d · q`, in f32): what the integer products see, for the chunk
-/// product.
-fn quantized_values(x: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0f32; x.len()];
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU features were detected.
-        unsafe { quantized_values_avx2(x, &mut out) };
-        return out;
-    }
-    round_to_q8_0(x, &mut out);
-    out
-}
-
-/// Scale of one block and its inverse (0 for an all-zero block).
-#[inline(always)]
-fn block_scale(xs: &[f32]) -> (f32, f32) {
-    let amax = xs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let d = amax / 127.0;
-    (d, if d != 0.0 { 1.0 / d } else { 0.0 })
-}
-
 #[inline(always)]
 fn quantize(x: &[f32], rows: &mut QuantizedRows) {
     for ((xs, q), d) in x
@@ -82,24 +67,7 @@ fn quantize(x: &[f32], rows: &mut QuantizedRows) {
         .zip(rows.qs.chunks_exact_mut(Q8_0_BLOCK_VALUES))
         .zip(&mut rows.scales)
     {
-        let (scale, inverse) = block_scale(xs);
-        *d = scale;
-        for (qv, &xv) in q.iter_mut().zip(xs) {
-            *qv = ((xv * inverse + ROUND) - ROUND) as i8;
-        }
-    }
-}
-
-#[inline(always)]
-fn round_to_q8_0(x: &[f32], out: &mut [f32]) {
-    for (xs, o) in x
-        .chunks_exact(Q8_0_BLOCK_VALUES)
-        .zip(out.chunks_exact_mut(Q8_0_BLOCK_VALUES))
-    {
-        let (scale, inverse) = block_scale(xs);
-        for (ov, &xv) in o.iter_mut().zip(xs) {
-            *ov = ((xv * inverse + ROUND) - ROUND) * scale;
-        }
+        *d = quantize_block(xs, q);
     }
 }
 
@@ -107,12 +75,6 @@ fn round_to_q8_0(x: &[f32], out: &mut [f32]) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn quantize_avx2(x: &[f32], rows: &mut QuantizedRows) {
     quantize(x, rows)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn quantized_values_avx2(x: &[f32], out: &mut [f32]) {
-    round_to_q8_0(x, out)
 }
 
 /// `W · x` for one activation row: `weights` holds `out_features` rows of `x.len() / 32` blocks.
@@ -130,7 +92,8 @@ pub(crate) fn matvec(weights: &[u8], out_features: usize, x: &[f32]) -> Vec<f32>
     out
 }
 
-/// `X · Wᵀ` for `rows` activation rows `x` (`rows × in_features`), returned `rows × out_features`.
+/// `X · Wᵀ` for `rows` activation rows `x` (`rows × in_features`), returned `rows × out_features`,
+/// on the best kernel path this CPU has ([`q8_path`]).
 pub(crate) fn matmul(
     weights: &[u8],
     out_features: usize,
@@ -138,60 +101,58 @@ pub(crate) fn matmul(
     x: &[f32],
     rows: usize,
 ) -> Vec<f32> {
-    // The dequantized tile is kept per thread between calls. It is taken out for the call, not
-    // borrowed: while this thread waits inside the parallel loops below, rayon may hand it another
-    // job that lands here again (another layer of another model), which then simply allocates.
-    thread_local! {
-        static TILE: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    matmul_on(q8_path(), weights, out_features, in_features, x, rows)
+}
+
+/// [`matmul`] on kernel path `path` (which must be available).
+pub(crate) fn matmul_on(
+    path: Q8Path,
+    weights: &[u8],
+    out_features: usize,
+    in_features: usize,
+    x: &[f32],
+    rows: usize,
+) -> Vec<f32> {
+    let n = out_features;
+    let blocks = in_features / Q8_0_BLOCK_VALUES;
+    let row_bytes = blocks * Q8_0_BLOCK_BYTES;
+    let mut out = vec![0.0f32; rows * n];
+    if rows == 0 || n == 0 || blocks == 0 {
+        return out;
     }
-    let k = in_features;
-    let row_bytes = k / Q8_0_BLOCK_VALUES * Q8_0_BLOCK_BYTES;
-    let lhs = quantized_values(x);
-    let mut out = vec![0.0f32; rows * out_features];
-    let tile_rows = (TILE_VALUES / k.max(1)).clamp(1, out_features.max(1));
-    let mut tile = TILE.take();
-    tile.resize(tile_rows * k, 0.0);
-    for start in (0..out_features).step_by(tile_rows) {
-        let n = tile_rows.min(out_features - start);
-        let tile = &mut tile[..n * k];
-        tile.par_chunks_mut(ROWS_PER_TASK * k)
-            .zip(
-                weights[start * row_bytes..(start + n) * row_bytes]
-                    .par_chunks(ROWS_PER_TASK * row_bytes),
-            )
-            .for_each(|(dst, src)| dequantize(src, dst));
-        let parallelism = match rayon::current_num_threads() {
-            1 => gemm::Parallelism::None,
-            threads => gemm::Parallelism::Rayon(threads),
-        };
-        // SAFETY: out is rows × out_features (row stride out_features); columns
-        // start..start+n are written. lhs is rows × k row-major; the tile is n rows of k,
-        // read as its transpose (k × n: row stride 1, column stride k). All in bounds.
-        unsafe {
-            gemm::gemm(
-                rows,
-                n,
-                k,
-                out.as_mut_ptr().add(start),
-                1,
-                out_features as isize,
-                false,
-                lhs.as_ptr(),
-                1,
-                k as isize,
-                tile.as_ptr(),
-                k as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                parallelism,
-            );
+    let acts = ActivationTiles::new(x, rows, blocks, path.tile_rows(), path.coding());
+    let (tiles, tile_rows) = (acts.tiles(), acts.tile_rows());
+    let tile_values = tile_rows * PANEL_OUTPUTS;
+    let panels = n.div_ceil(PANEL_OUTPUTS);
+    let tasks = (rayon::current_num_threads() * TASKS_PER_THREAD).min(panels);
+    let panels_per_task = panels.div_ceil(tasks);
+    // Results panel by panel (each `tiles × tile_rows` rows of 16), so that every task writes its
+    // own contiguous slice; put in row order afterwards.
+    let panel_values = tiles * tile_values;
+    let mut by_panel = vec![0.0f32; panels * panel_values];
+    by_panel
+        .par_chunks_mut(panels_per_task * panel_values)
+        .enumerate()
+        .for_each(|(task, results)| {
+            let mut panel = WeightPanel::new();
+            for (i, result) in results.chunks_exact_mut(panel_values).enumerate() {
+                let first = (task * panels_per_task + i) * PANEL_OUTPUTS;
+                let last = (first + PANEL_OUTPUTS).min(n);
+                panel.pack(&weights[first * row_bytes..last * row_bytes], blocks);
+                for depth in (0..blocks).step_by(DEPTH_BLOCKS) {
+                    let len = DEPTH_BLOCKS.min(blocks - depth);
+                    for (t, tile) in result.chunks_exact_mut(tile_values).enumerate() {
+                        tile_product(path, &panel, &acts, t, depth..depth + len, tile, depth > 0);
+                    }
+                }
+            }
+        });
+    out.par_chunks_mut(n).enumerate().for_each(|(r, out_row)| {
+        for (p, dst) in out_row.chunks_mut(PANEL_OUTPUTS).enumerate() {
+            let at = p * panel_values + r * PANEL_OUTPUTS;
+            dst.copy_from_slice(&by_panel[at..at + dst.len()]);
         }
-    }
-    TILE.set(tile);
+    });
     out
 }
 
@@ -228,17 +189,6 @@ fn dot(row: &[u8], x: &QuantizedRows) -> f32 {
         sum += scale * x.scales[b] * ints as f32;
     }
     sum
-}
-
-/// Decodes whole blocks of `src` into `dst` (as many as both hold).
-fn dequantize(src: &[u8], dst: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU features were detected; only whole blocks present in both are touched.
-        unsafe { avx2::dequantize(src, dst) };
-        return;
-    }
-    crate::precision::WeightPrecision::Q8_0.decode_into(src, dst);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -279,27 +229,6 @@ mod avx2 {
         );
         let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
         _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 1)))
-    }
-
-    /// Decodes as many whole blocks as both `src` and `dst` hold.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub(super) unsafe fn dequantize(src: &[u8], dst: &mut [f32]) {
-        let blocks = (src.len() / Q8_0_BLOCK_BYTES).min(dst.len() / Q8_0_BLOCK_VALUES);
-        for b in 0..blocks {
-            let block = src.as_ptr().add(b * Q8_0_BLOCK_BYTES);
-            let d = scale(block);
-            let q = _mm256_loadu_si256(block.add(2) as *const __m256i);
-            let lo = _mm256_castsi256_si128(q);
-            let hi = _mm256_extracti128_si256(q, 1);
-            let out = dst.as_mut_ptr().add(b * Q8_0_BLOCK_VALUES);
-            for (i, part) in [lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)]
-                .into_iter()
-                .enumerate()
-            {
-                let values = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(part));
-                _mm256_storeu_ps(out.add(8 * i), _mm256_mul_ps(d, values));
-            }
-        }
     }
 }
 
@@ -349,7 +278,13 @@ mod tests {
         for r in 0..rows {
             let xr = &x[r * in_f..(r + 1) * in_f];
             let single = matvec(&bytes, out_f, xr);
-            let xq = quantized_values(xr);
+            let rounded = QuantizedRows::new(xr);
+            let xq: Vec<f32> = rounded
+                .qs
+                .iter()
+                .enumerate()
+                .map(|(i, &q)| q as f32 * rounded.scales[i / 32])
+                .collect();
             for o in 0..out_f {
                 let mut w = vec![0.0; in_f];
                 WeightPrecision::Q8_0.decode_into(&bytes[o * 3 * 34..(o + 1) * 3 * 34], &mut w);
@@ -384,11 +319,119 @@ mod tests {
                 plain += scale * xq.scales[b] * ints as f32;
             }
             assert!((fast - plain).abs() <= 1e-5 * (1.0 + plain.abs()));
-            let mut fast_rows = vec![0.0; in_f];
-            let mut plain_rows = vec![0.0; in_f];
-            dequantize(row, &mut fast_rows);
-            WeightPrecision::Q8_0.decode_into(row, &mut plain_rows);
-            assert_eq!(fast_rows, plain_rows);
+        }
+    }
+
+    /// `Σ_b d_w · d_x · Σ q_w · q_x` in f64, and `Σ_b |d_w · d_x · Σ q_w · q_x|` (the size of the
+    /// rounding error an f32 sum of the terms may have).
+    fn exact_products(
+        bytes: &[u8],
+        out_f: usize,
+        in_f: usize,
+        x: &[f32],
+        rows: usize,
+    ) -> Vec<(f64, f64)> {
+        let blocks = in_f / 32;
+        let mut out = Vec::with_capacity(rows * out_f);
+        for r in 0..rows {
+            let xq = QuantizedRows::new(&x[r * in_f..(r + 1) * in_f]);
+            for o in 0..out_f {
+                let (mut sum, mut size) = (0.0f64, 0.0f64);
+                for b in 0..blocks {
+                    let block = &bytes[(o * blocks + b) * 34..(o * blocks + b + 1) * 34];
+                    let dw = half::f16::from_le_bytes([block[0], block[1]]).to_f32() as f64;
+                    let ints: i64 = block[2..]
+                        .iter()
+                        .zip(&xq.qs[b * 32..(b + 1) * 32])
+                        .map(|(&w, &v)| (w as i8) as i64 * v as i64)
+                        .sum();
+                    let term = dw * xq.scales[b] as f64 * ints as f64;
+                    sum += term;
+                    size += term.abs();
+                }
+                out.push((sum, size));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn integer_chunk_products_give_the_same_bits_on_every_path_this_cpu_has() {
+        // Output widths off the panel size, row counts off every tile size, depths past one pass.
+        let (ran, skipped): (Vec<Q8Path>, Vec<Q8Path>) =
+            Q8Path::ALL.into_iter().partition(|p| p.is_available());
+        eprintln!(
+            "q8 chunk-product paths run: {:?}; skipped (this CPU lacks them): {:?}",
+            ran.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            skipped.iter().map(|p| p.name()).collect::<Vec<_>>()
+        );
+        for (out_f, in_f) in [(1, 32), (17, 64), (40, 1056), (33, 2080)] {
+            let (_, bytes) = weights(out_f, in_f);
+            for rows in [2, 5, 8, 9, 27] {
+                // Activations with blocks of very different sizes (and an all-zero block).
+                let x: Vec<f32> = (0..rows * in_f)
+                    .map(|i| {
+                        let block = i / 32;
+                        if block % 7 == 3 {
+                            0.0
+                        } else {
+                            (i as f32 * 0.37).sin() * (1 + block % 5) as f32
+                        }
+                    })
+                    .collect();
+                let want = exact_products(&bytes, out_f, in_f, &x, rows);
+                let reference = matmul_on(Q8Path::Portable, &bytes, out_f, in_f, &x, rows);
+                for (i, (&got, &(sum, size))) in reference.iter().zip(&want).enumerate() {
+                    let tolerance = 1e-6 * size * (in_f / 32) as f64 + 1e-30;
+                    assert!(
+                        (got as f64 - sum).abs() <= tolerance,
+                        "{out_f}x{in_f}, {rows} rows, [{i}]: {got} vs {sum}"
+                    );
+                }
+                for &path in &ran {
+                    let got = matmul_on(path, &bytes, out_f, in_f, &x, rows);
+                    assert!(
+                        got.iter()
+                            .zip(&reference)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "{} differs from portable at {out_f}x{in_f}, {rows} rows",
+                        path.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_weights_full_range_never_saturates_the_16_bit_sums() {
+        // Weights of ±127 and -128 (which a GGUF from elsewhere may hold) against activations of
+        // ±127: the pairs AVX2 adds in 16 bits reach ±32,512, still below 32,767.
+        let (out_f, in_f, rows) = (16, 64, 8);
+        let mut bytes = Vec::new();
+        for o in 0..out_f {
+            for b in 0..in_f / 32 {
+                bytes.extend_from_slice(&half::f16::from_f32(0.5).to_le_bytes());
+                let value: i8 = match (o + b) % 3 {
+                    0 => 127,
+                    1 => -127,
+                    _ => -128,
+                };
+                bytes.extend(std::iter::repeat_n(value as u8, 32));
+            }
+        }
+        let x: Vec<f32> = (0..rows * in_f)
+            .map(|i| if (i / 2 + i / 64) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let want = exact_products(&bytes, out_f, in_f, &x, rows);
+        for path in Q8Path::ALL.into_iter().filter(|p| p.is_available()) {
+            let got = matmul_on(path, &bytes, out_f, in_f, &x, rows);
+            for (&g, &(sum, size)) in got.iter().zip(&want) {
+                assert!(
+                    (g as f64 - sum).abs() <= 1e-6 * size,
+                    "{}: {g} vs {sum}",
+                    path.name()
+                );
+            }
         }
     }
 }

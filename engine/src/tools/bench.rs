@@ -74,6 +74,16 @@ pub struct BenchReport {
     /// What the pool's threads can stream from memory, in GB/s (see [`stream_bandwidth`]): the
     /// ceiling of `gen_gb_per_s` for weights that do not fit in the caches.
     pub stream_gb_per_s: f64,
+    /// The kernels the reading products ran on, e.g. `f32 panels (avx2+fma)` or
+    /// `q8_0 integer (avx512-vnni)`.
+    #[serde(default)]
+    pub read_kernel: String,
+    /// For Q8_0 weights: the 8-bit integer multiply-adds the pool's threads can issue on the
+    /// kernel path in use, in GOP/s (two operations per multiply-add; see
+    /// [`compute_int8_peak_gops`]): the ceiling of `read_gflops`, which then counts integer
+    /// operations.
+    #[serde(default)]
+    pub int8_peak_gops: Option<f64>,
 }
 
 /// What the benchmark drives: the CPU engine ([`Model`]) or the same model in candle ops on a
@@ -111,7 +121,7 @@ impl Runner for TensorModel {
 /// Runs the benchmark on `model` with the CPU engine.
 pub fn run_bench(model: &Model, config: &BenchConfig) -> Result<BenchReport, EngineError> {
     let precision = model.info().precision.clone();
-    measure(model, model, precision, config)
+    measure(model, model, precision, config, false)
 }
 
 /// Runs the benchmark on `device_model` (`model` put on a device by [`TensorModel::new`]).
@@ -125,7 +135,7 @@ pub fn run_bench_on_device(
         model.info().precision,
         crate::tensor_forward::device_name(device_model.device())
     );
-    measure(model, device_model, precision, config)
+    measure(model, device_model, precision, config, true)
 }
 
 fn measure(
@@ -133,6 +143,7 @@ fn measure(
     runner: &dyn Runner,
     precision: String,
     config: &BenchConfig,
+    device: bool,
 ) -> Result<BenchReport, EngineError> {
     let vocab = model.shape().n_vocab as u64;
     let mut rng = SplitMix64::new(config.seed);
@@ -166,6 +177,15 @@ fn measure(
     let read_tokens_per_s = tokens.len() as f64 / read_seconds.max(1e-9);
     let read_flops_per_token = 2.0 * model.weights.reading_multiply_adds() as f64;
     let shape = model.shape();
+    let q8 = model.weights.precision == crate::WeightPrecision::Q8_0 && !device;
+    let path = crate::kernels::q8_dot_kernels::q8_path();
+    let read_kernel = if device {
+        "candle ops".to_string()
+    } else if q8 {
+        format!("q8_0 integer ({})", path.name())
+    } else {
+        f32_kernel().to_string()
+    };
     Ok(BenchReport {
         model: model.info().label(),
         shape: format!("{}x{}", shape.n_layer, shape.n_embd),
@@ -183,7 +203,31 @@ fn measure(
         peak_gflops: compute_peak_gflops(),
         gen_gb_per_s: gen_tokens_per_s * gen_bytes_per_token as f64 / 1e9,
         stream_gb_per_s: stream_bandwidth(),
+        read_kernel,
+        int8_peak_gops: q8.then(|| compute_int8_peak_gops(path)),
     })
+}
+
+/// The f32 chunk product's kernels on this CPU.
+fn f32_kernel() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::has_avx2_fma() {
+        return "f32 panels (avx2+fma)";
+    }
+    "f32 panels (portable)"
+}
+
+/// 8-bit integer multiply-adds per second the worker pool can issue on kernel path `path`, in
+/// GOP/s (two operations per multiply-add, best of three), measured like
+/// [`compute_peak_gflops`].
+pub fn compute_int8_peak_gops(path: crate::kernels::q8_dot_kernels::Q8Path) -> f64 {
+    (0..3)
+        .map(|_| {
+            rayon::broadcast(|_| crate::kernels::q8_dot_kernels::int8_peak_gops(path, 5_000_000))
+                .iter()
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Floating-point operations per second the worker pool can issue, in GFLOP/s: every thread runs

@@ -42,7 +42,7 @@ pub fn evaluate(
     })
 }
 
-/// Writes `logits_last` [V] and `state.{i}.{att_x,att_aa,att_bb,att_pp,ffn_x}` [C] as f32 safetensors.
+/// Writes `logits_last` `V` and `state.{i}.{att_x,att_aa,att_bb,att_pp,ffn_x}` `C` as f32 safetensors.
 pub fn write_eval(output: &EvalOutput, path: &Path) -> Result<(), EngineError> {
     let mut tensors: Vec<(String, Vec<u8>, usize)> = Vec::new();
     let mut add = |name: String, values: &[f32]| {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    ingest::pdf::run_worker_if_asked(&args);
+    ingest::run_worker_if_asked(&args);
     if args.get(1).is_some_and(|a| a == "ingest") {
         return match ingest_command(&args[2..]) {
             Ok(()) => ExitCode::SUCCESS,

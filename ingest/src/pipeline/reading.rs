@@ -3,6 +3,7 @@
 //! missing checkpoints of the schedule are rebuilt by resuming before the earliest of them, and a
 //! cancel stops at the next layer with the state from before the chunk saved.
 
+use super::spacing::{spacing_chunks, ReadingFacts};
 use super::{outcome, Prepared, Run};
 use crate::checkpoint::{self, CheckpointHeader, CHECKPOINT_FORMAT_VERSION};
 use crate::chunk::{chunk_page_for_checkpoint, Chunk};
@@ -49,7 +50,19 @@ impl Run<'_, '_> {
             &self.model.fingerprint().0,
             &record.id,
         );
-        let every = self.options.checkpoint_every_chunks.max(1) as u32;
+        let max_every = self.options.checkpoint_every_chunks.max(1) as u32;
+        // A resumed document keeps the spacing it was read with; a new one gets it from the
+        // measured speed (after its first chunk when nothing was read yet in this run).
+        let resumed_every = start
+            .checkpoint
+            .as_ref()
+            .map(|c| c.header.checkpoint_every_chunks)
+            .filter(|&every| every > 0);
+        let mut every = match (resumed_every, self.options.spacing) {
+            (Some(every), _) => Some(every),
+            (None, None) => Some(max_every),
+            (None, Some(_)) => self.spacing_for(record, &start.state, n, max_every),
+        };
         let mut state = start.state;
         let mut token_offset = start.token_offset;
         let mut last_saved = start.chunks_read;
@@ -73,15 +86,12 @@ impl Run<'_, '_> {
                 Ok(()) => {}
                 Err(engine::EngineError::Cancelled) => {
                     if last_saved < chunk.index {
-                        self.save(
-                            &dir,
-                            record,
-                            &chunks,
-                            chunk.index,
+                        let schedule = Schedule {
+                            every: every.unwrap_or(max_every),
+                            chunks_read: chunk.index,
                             token_offset,
-                            &before_chunk,
-                            &mut result,
-                        )?;
+                        };
+                        self.save(&dir, record, &chunks, schedule, &before_chunk, &mut result)?;
                     }
                     result.status = OutcomeStatus::Interrupted;
                     result.reason = Some(format!(
@@ -106,16 +116,23 @@ impl Run<'_, '_> {
                 chunks_read,
                 chunk_count: n,
             });
+            let every = match every {
+                Some(every) => every,
+                None => {
+                    let chosen = self
+                        .spacing_for(record, &state, n, max_every)
+                        .unwrap_or(max_every);
+                    every = Some(chosen);
+                    chosen
+                }
+            };
             if chunks_read % every == 0 || chunks_read == n {
-                self.save(
-                    &dir,
-                    record,
-                    &chunks,
+                let schedule = Schedule {
+                    every,
                     chunks_read,
                     token_offset,
-                    &state,
-                    &mut result,
-                )?;
+                };
+                self.save(&dir, record, &chunks, schedule, &state, &mut result)?;
                 last_saved = chunks_read;
             }
         }
@@ -193,21 +210,45 @@ impl Run<'_, '_> {
         Ok(start)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The spacing of a document read from its start, once the model's speed has been measured
+    /// in this run (`None` before that).
+    fn spacing_for(
+        &self,
+        record: &DocumentRecord,
+        state: &engine::State,
+        chunk_count: u32,
+        max_every: u32,
+    ) -> Option<u32> {
+        let target = self.options.spacing?;
+        let tokens_per_s = self.reporter.measured_tokens_per_s()?;
+        let facts = ReadingFacts {
+            tokens_per_s,
+            mean_chunk_tokens: record.token_count as f64 / f64::from(chunk_count.max(1)),
+            chunk_count,
+            // Five f32 vectors of the model's width per layer.
+            state_bytes: (state.layers.len() * 5 * state.width() * 4) as u64,
+        };
+        Some(spacing_chunks(&target, &facts, max_every))
+    }
+
     fn save(
         &mut self,
         dir: &std::path::Path,
         record: &DocumentRecord,
         chunks: &[Chunk],
-        chunks_read: u32,
-        token_offset: u64,
+        schedule: Schedule,
         state: &engine::State,
         result: &mut FileOutcome,
     ) -> Result<()> {
+        let Schedule {
+            every,
+            chunks_read,
+            token_offset,
+        } = schedule;
         let (byte_offset, page) = chunk_page_for_checkpoint(chunks, chunks_read);
         let header = CheckpointHeader {
             format_version: CHECKPOINT_FORMAT_VERSION,
-            checkpoint_every_chunks: self.options.checkpoint_every_chunks.max(1) as u32,
+            checkpoint_every_chunks: every,
             model_fingerprint: self.model.fingerprint().0.clone(),
             document_id: record.id.clone(),
             document_digest: record.digest.clone(),
@@ -227,4 +268,12 @@ impl Run<'_, '_> {
         });
         Ok(())
     }
+}
+
+/// Where a checkpoint stands and the spacing it belongs to.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    every: u32,
+    chunks_read: u32,
+    token_offset: u64,
 }

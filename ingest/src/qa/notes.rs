@@ -66,7 +66,7 @@ impl SectionSummary {
 /// Everything kept about one document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentNotes {
-    /// [`NOTES_FORMAT_VERSION`] when written.
+    /// `NOTES_FORMAT_VERSION` when written.
     pub format_version: u32,
     /// The document.
     pub document_id: String,

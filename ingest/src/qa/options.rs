@@ -28,7 +28,7 @@ pub struct AskOptions {
     /// `passages_read` when that is larger.
     pub passages: usize,
     /// Passages the model reads before answering, at most: the best one from its checkpoint,
-    /// then further ones of the same document (see [`super::reading_plan`]). 0 counts as 1.
+    /// then further ones of the same document (see `super::reading_plan`). 0 counts as 1.
     pub passages_read: usize,
     /// Most tokens of document text re-read for one answer; the best passage is always read,
     /// further passages only while the total stays within this.

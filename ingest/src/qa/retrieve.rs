@@ -54,7 +54,8 @@ pub fn content_words(question: &str) -> Vec<String> {
 
 /// The index query for a question: its content words joined by OR (ranked by BM25, so passages
 /// with more and rarer words come first). Empty when the question has no words.
-pub fn query_for_question(question: &str) -> String {
+#[cfg(test)]
+fn query_for_question(question: &str) -> String {
     content_words(question).join(" OR ")
 }
 

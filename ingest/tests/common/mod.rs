@@ -36,7 +36,10 @@ pub fn worker_binary() -> PathBuf {
 pub fn test_options() -> IngestOptions {
     IngestOptions {
         target_chunk_tokens: 64,
+        // Exactly every 2 chunks: tests count and place checkpoints (checkpoint_spacing.rs tests
+        // the spacing chosen for a wait).
         checkpoint_every_chunks: 2,
+        spacing: None,
         pdf: PdfOptions {
             worker: Some(WorkerCommand::with_program(worker_binary())),
             stall_timeout: Duration::from_secs(3),

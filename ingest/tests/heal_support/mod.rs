@@ -61,7 +61,7 @@ impl Small {
     /// The checkpoint folder of document `name` for the demo model.
     pub fn checkpoint_dir(&self, name: &str) -> PathBuf {
         let (model, _) = demo();
-        ingest::checkpoint::checkpoint_dir(
+        ingest::layout::checkpoint_dir(
             &self.lib().join("checkpoints"),
             &model.fingerprint().0,
             &self.id(name),
@@ -117,7 +117,7 @@ pub fn snapshot(dir: &Path) -> Snapshot {
         }
         files.insert(rel, std::fs::read(&entry).unwrap());
     }
-    let index = match ingest::index_check::read_index_contents(&dir.join("index")) {
+    let index = match ingest::layout::read_index_contents(&dir.join("index")) {
         Ok(contents) => format!("{contents:?}"),
         Err(e) => format!("unreadable: {e}"),
     };

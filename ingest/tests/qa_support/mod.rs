@@ -344,7 +344,7 @@ pub fn digests(dir: &Path) -> BTreeMap<PathBuf, String> {
                 stack.push(path);
             } else {
                 let bytes = std::fs::read(&path).unwrap();
-                out.insert(path, ingest::digest::sha256_hex(&bytes));
+                out.insert(path, ingest::layout::sha256_hex(&bytes));
             }
         }
     }

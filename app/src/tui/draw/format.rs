@@ -28,6 +28,21 @@ pub fn format_params(n: u64) -> String {
     }
 }
 
+/// Sizes on disk: `950` → `950 B`, `70_144` → `68.5 KB`, `4_300_000` → `4.1 MB` (powers of 1,024).
+pub fn format_bytes(n: u64) -> String {
+    let (value, unit) = match n {
+        n if n >= 1 << 30 => (n as f64 / f64::from(1u32 << 30), "GB"),
+        n if n >= 1 << 20 => (n as f64 / f64::from(1u32 << 20), "MB"),
+        n if n >= 1 << 10 => (n as f64 / f64::from(1u32 << 10), "KB"),
+        n => return format!("{n} B"),
+    };
+    if value >= 100.0 {
+        format!("{value:.0} {unit}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
 /// Seconds as `m:ss`, or `h:mm:ss` from an hour up.
 pub fn format_duration(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, (seconds / 60) % 60, seconds % 60);

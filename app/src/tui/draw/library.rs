@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-use super::{draw_empty, format_count, ACCENT, SELECTED_BG};
+use super::{draw_empty, format_bytes, format_count, ACCENT, SELECTED_BG};
 use crate::tui::inert_text::inert_line;
 use crate::tui::state::{AppState, DocEntry, DocStatus};
 
@@ -147,6 +147,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, doc: &DocEntry, remove_pending: bo
             "warning: ".yellow(),
             Span::raw(inert_line(warning)),
         ]));
+    }
+    if doc.checkpoints > 0 {
+        let spacing = match doc.checkpoint_every_chunks {
+            0 => String::new(),
+            1 => " · after every chunk".to_string(),
+            every => format!(" · every {every} chunks"),
+        };
+        lines.push(Line::from(
+            format!(
+                "{} checkpoints · {}{spacing}",
+                doc.checkpoints,
+                format_bytes(doc.checkpoint_bytes)
+            )
+            .fg(Color::Gray),
+        ));
     }
     lines.push(Line::from(inert_line(&doc.path).fg(Color::Gray)));
     let block = Block::new().borders(Borders::TOP);

@@ -47,6 +47,8 @@ fn docs() -> Vec<DocEntry> {
             pages: 24,
             tokens: 11_873,
             checkpoints: 3,
+            checkpoint_bytes: 210_432,
+            checkpoint_every_chunks: 8,
             warnings: vec![],
         },
         DocEntry {
@@ -60,6 +62,8 @@ fn docs() -> Vec<DocEntry> {
             pages: 6,
             tokens: 1_200,
             checkpoints: 0,
+            checkpoint_bytes: 0,
+            checkpoint_every_chunks: 0,
             warnings: vec!["page 4 has no text layer (scanned?)".into()],
         },
         DocEntry {

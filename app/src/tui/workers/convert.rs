@@ -36,6 +36,8 @@ fn doc_entry(
         pages,
         tokens: 0,
         checkpoints: 0,
+        checkpoint_bytes: 0,
+        checkpoint_every_chunks: 0,
         warnings: record.warnings.clone(),
     };
     entry.status = match (&record.status, fingerprint) {
@@ -45,9 +47,18 @@ fn doc_entry(
         (DocumentStatus::Extracted, _) => DocStatus::Pending,
         (DocumentStatus::Indexed, None) => DocStatus::Indexed,
         (DocumentStatus::Indexed, Some(fp)) => {
-            entry.checkpoints = library
-                .checkpoints(&record.id, fp)
-                .map_or(0, |(found, _)| found.len() as u32);
+            if let Ok((found, _)) = library.checkpoints(&record.id, fp) {
+                entry.checkpoints = found.len() as u32;
+                entry.checkpoint_bytes = found
+                    .iter()
+                    .filter_map(|c| std::fs::metadata(&c.path).ok())
+                    .map(|m| m.len())
+                    .sum();
+                entry.checkpoint_every_chunks = found
+                    .iter()
+                    .max_by_key(|c| c.header.chunks_read)
+                    .map_or(0, |c| c.header.checkpoint_every_chunks);
+            }
             match library.reading_progress(&record.id, fp) {
                 Ok(p) => {
                     entry.tokens = p.tokens_read;
@@ -244,7 +255,7 @@ fn to_usize(offset: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingest::qa::provenance::TextSpan;
+    use ingest::qa::TextSpan;
 
     fn found(chunk_index: u32, role: EvidenceRole) -> qa::Evidence {
         qa::Evidence {

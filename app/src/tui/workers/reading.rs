@@ -53,6 +53,7 @@ impl ReadingHandle {
     pub fn spawn(
         library_dir: PathBuf,
         paths: Vec<PathBuf>,
+        options: IngestOptions,
         model: Arc<ModelSlot>,
         foreground: Arc<Foreground>,
         sink: EventSink,
@@ -67,6 +68,7 @@ impl ReadingHandle {
             move || {
                 let thread = ReadingThread {
                     library_dir,
+                    options,
                     sink,
                     interrupt: thread_interrupt,
                     foreground,
@@ -109,6 +111,7 @@ impl ReadingHandle {
 
 struct ReadingThread {
     library_dir: PathBuf,
+    options: IngestOptions,
     sink: EventSink,
     interrupt: Arc<AtomicBool>,
     /// Questions being answered, which reading makes way for.
@@ -299,7 +302,7 @@ impl ReadingThread {
             writer,
             &model.model,
             &model.tokenizer,
-            &IngestOptions::default(),
+            &self.options,
             &mut on_progress,
             &self.interrupt,
         )
@@ -415,7 +418,7 @@ impl<'a> ProgressTracker<'a> {
 
     fn set_current(&mut self, path: &Path, chunks_read: u32) {
         if self.current.as_ref().is_none_or(|c| c.path != path) {
-            let doc_id = ingest::document::document_id_for_path(path);
+            let doc_id = ingest::document_id_for_path(path);
             let chunks = self.library.chunks(&doc_id).unwrap_or_default();
             self.current = Some(CurrentFile {
                 path: path.to_path_buf(),
