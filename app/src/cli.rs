@@ -2,6 +2,7 @@
 //! background); subcommands do one thing and print the result (`--json` for scripts).
 
 mod ask_bench_cmd;
+pub mod bench_args;
 pub mod check_cmd;
 pub mod engine_cmds;
 mod heartbeat;
@@ -81,7 +82,7 @@ pub enum Command {
     /// rebuilds what can be rebuilt.
     Check(check_cmd::CheckArgs),
     /// Measure the engine's speed.
-    Bench(engine_cmds::BenchArgs),
+    Bench(bench_args::BenchArgs),
     /// Evaluate a model on a text (bits per byte).
     Eval(engine_cmds::EvalArgs),
     /// Convert model weights (e.g. to Q8_0 for CPU).

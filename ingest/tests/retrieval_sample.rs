@@ -3,6 +3,7 @@
 //! model, asked through the retrieval `ask` uses. Fails when the passage the model reads first
 //! holds the answer less often than measured when the ranking was written (18 of 30 at rank 1,
 //! 23 of 30 in the first three), less one question of slack for each.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 use ingest::qa::{run_retrieval_bench, RetrievalBenchOptions};
 use ingest::{IngestOptions, PdfOptions, WorkerCommand};

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use ingest::tools::ask_bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
 use ingest::IngestOptions;
 
-use super::engine_cmds::BenchArgs;
+use super::bench_args::BenchArgs;
 use super::library_access::load_chosen_model;
 use super::Context;
 

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use ingest::qa::{run_retrieval_bench, RetrievalBenchOptions, RetrievalReport};
 use ingest::IngestOptions;
 
-use super::engine_cmds::BenchArgs;
+use super::bench_args::BenchArgs;
 use super::library_access::load_chosen_model;
 use super::terminal_text::inert;
 use super::Context;
