@@ -156,22 +156,20 @@ impl Context {
 
 /// Runs the command line; the exit code to leave with.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    // The PDF worker must not depend on a readable config file.
-    if let Some(Command::ExtractPdf { args }) = &cli.command {
-        return Ok(library_cmds::extract_pdf_worker(args));
-    }
-    let ctx = Context::load(cli.global)?;
+    // Every command but the PDF worker reads the config: the worker must not depend on it.
+    let global = cli.global;
+    let ctx = move || Context::load(global);
     match cli.command {
-        None => crate::tui::run(ctx.tui_settings()?, cli.paths).map(|()| ExitCode::SUCCESS),
-        Some(Command::Ingest(args)) => library_cmds::ingest(&ctx, args),
-        Some(Command::Search(args)) => library_cmds::search(&ctx, args),
-        Some(Command::Ask(args)) => qa_cmds::ask(&ctx, &args),
-        Some(Command::Summarize(args)) => qa_cmds::summarize(&ctx, &args),
-        Some(Command::Export(args)) => qa_cmds::export(&ctx, &args),
-        Some(Command::Check(args)) => check_cmd::check(&ctx, args),
-        Some(Command::Bench(args)) => engine_cmds::bench(&ctx, args),
-        Some(Command::Eval(args)) => engine_cmds::eval(&ctx, args),
-        Some(Command::Convert(args)) => engine_cmds::convert(&ctx, args),
+        None => crate::tui::run(ctx()?.tui_settings()?, cli.paths).map(|()| ExitCode::SUCCESS),
+        Some(Command::Ingest(args)) => library_cmds::ingest(&ctx()?, args),
+        Some(Command::Search(args)) => library_cmds::search(&ctx()?, args),
+        Some(Command::Ask(args)) => qa_cmds::ask(&ctx()?, &args),
+        Some(Command::Summarize(args)) => qa_cmds::summarize(&ctx()?, &args),
+        Some(Command::Export(args)) => qa_cmds::export(&ctx()?, &args),
+        Some(Command::Check(args)) => check_cmd::check(&ctx()?, args),
+        Some(Command::Bench(args)) => engine_cmds::bench(&ctx()?, args),
+        Some(Command::Eval(args)) => engine_cmds::eval(&ctx()?, args),
+        Some(Command::Convert(args)) => engine_cmds::convert(&ctx()?, args),
         Some(Command::ExtractPdf { args }) => Ok(library_cmds::extract_pdf_worker(&args)),
     }
 }
