@@ -80,15 +80,7 @@ pub fn run(
     on_progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<Summary> {
-    let mut run = Run {
-        writer,
-        model,
-        tokenizer,
-        options,
-        cancel,
-        reporter: Reporter::new(on_progress),
-        outcomes: Vec::new(),
-    };
+    let mut run = Run::new(writer, model, tokenizer, options, on_progress, cancel);
     // What opening the library repaired (index, library file) is reported first.
     for message in run.writer.take_noticed() {
         run.reporter.emit(ProgressEvent::Warning {
@@ -187,15 +179,7 @@ pub fn read_stored(
     on_progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<FileOutcome> {
-    let mut run = Run {
-        writer,
-        model,
-        tokenizer,
-        options,
-        cancel,
-        reporter: Reporter::new(on_progress),
-        outcomes: Vec::new(),
-    };
+    let mut run = Run::new(writer, model, tokenizer, options, on_progress, cancel);
     run.reporter.totals.files_total = 1;
     run.reporter.totals.tokens_total = record.token_count;
     let prepared = Prepared {
@@ -292,6 +276,27 @@ struct Run<'a, 'b> {
     cancel: &'a AtomicBool,
     reporter: Reporter<'b>,
     outcomes: Vec<FileOutcome>,
+}
+
+impl<'a, 'b> Run<'a, 'b> {
+    fn new(
+        writer: &'a mut LibraryWriter,
+        model: &'a engine::Model,
+        tokenizer: &'a engine::Tokenizer,
+        options: &'a IngestOptions,
+        on_progress: &'b mut dyn FnMut(Progress),
+        cancel: &'a AtomicBool,
+    ) -> Run<'a, 'b> {
+        Run {
+            writer,
+            model,
+            tokenizer,
+            options,
+            cancel,
+            reporter: Reporter::new(on_progress),
+            outcomes: Vec::new(),
+        }
+    }
 }
 
 impl Run<'_, '_> {
