@@ -8,11 +8,12 @@ use super::error::QaError;
 use super::fork::{fork_at_or_before_byte, prepare_text};
 use super::notes;
 pub use super::options::{answer_sampler, AskOptions};
+use super::passage_search::find_passages;
 use super::prompt::{gist_prompt, question_prompt};
 use super::provenance::{Answer, DocumentRef, Evidence, EvidenceRole, Mode, PassageRead};
 use super::reading_plan::plan_passages;
 use super::retrieve::content_words;
-use super::select::{find_evidence, no_match, scope_ids, section_as_passage, DocumentCache};
+use super::select::{no_match, scope_ids, section_as_passage, DocumentCache};
 use super::{now_unix_s, QaContext};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -88,7 +89,7 @@ pub fn ask(
     let scope = scope_ids(ctx.library, opts)?;
     let terms = content_words(question);
     let mut docs = DocumentCache::default();
-    let mut found = find_evidence(ctx, question, &terms, &scope, opts, &mut docs)?;
+    let mut found = find_passages(ctx, question, &terms, &scope, opts, &mut docs)?;
     let mut notices = Vec::new();
     if found.is_empty() && !opts.whole {
         if let Some(section) = section_as_passage(ctx, &scope, opts, &terms, &mut docs)? {

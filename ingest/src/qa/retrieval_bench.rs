@@ -10,9 +10,10 @@
 //! generated: generation does not change which passages are chosen.
 
 use super::error::QaError;
+use super::passage_search::find_passages;
 use super::provenance::Evidence;
 use super::retrieve::content_words;
-use super::select::{find_evidence, scope_ids, DocumentCache};
+use super::select::{scope_ids, DocumentCache};
 use super::{AskOptions, QaContext};
 use crate::pipeline::{run, IngestOptions};
 use crate::progress::OutcomeStatus;
@@ -87,7 +88,7 @@ pub fn retrieve_evidence(
     let question = question.trim();
     let terms = content_words(question);
     let mut docs = DocumentCache::default();
-    find_evidence(ctx, question, &terms, &scope, opts, &mut docs)
+    find_passages(ctx, question, &terms, &scope, opts, &mut docs)
 }
 
 /// What to run.

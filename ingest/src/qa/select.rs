@@ -105,19 +105,6 @@ impl VisibleResult {
     }
 }
 
-/// The visible passages for `terms`, best first: the first has role `Read` (see
-/// [`super::passage_search`]).
-pub(crate) fn find_evidence(
-    ctx: &QaContext<'_>,
-    question: &str,
-    terms: &[String],
-    scope: &Scope,
-    opts: &AskOptions,
-    docs: &mut DocumentCache,
-) -> Result<Vec<Evidence>, QaError> {
-    super::passage_search::find_passages(ctx, question, terms, scope, opts, docs)
-}
-
 /// Asking about one section (`within_bytes`, one document) when no passage in it matches: the
 /// section itself (up to what is visible) becomes the passage.
 pub(crate) fn section_as_passage(
