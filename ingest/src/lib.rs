@@ -95,7 +95,8 @@ pub use error::{IngestError, Result};
 pub use extract::PageSpan;
 pub use ignore_file::IGNORE_FILE_NAME;
 pub use index::Snippet;
-pub use library::{chunk_tokens, Library, LibraryWriter, ReadingProgress, SearchHit, StartPoint};
+pub use library::{chunk_tokens, Library, ReadingProgress, SearchHit, StartPoint};
+pub use library_writer::LibraryWriter;
 pub use pdf::{
     extract_pdf, extract_pdf_cancellable, run_worker_if_asked, worker_main, PageStatus, PdfError,
     PdfOptions, PdfPage, WorkerCommand, WORKER_SUBCOMMAND,

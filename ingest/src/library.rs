@@ -8,7 +8,6 @@ use crate::document::{DocumentFiles, DocumentRecord};
 use crate::error::{IngestError, Result};
 use crate::index::{ChunkIndex, IndexedChunk, Snippet};
 use crate::index_check;
-pub use crate::library_writer::LibraryWriter;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -191,12 +190,6 @@ impl Library {
             dir: self.dir.join("index"),
             reason: reason.clone(),
         })
-    }
-
-    /// Opens the library in `dir` for writing: takes the writer lock, or fails with
-    /// [`IngestError::LibraryInUse`] if another process holds it.
-    pub fn open_writer(dir: &Path) -> Result<LibraryWriter> {
-        LibraryWriter::open(dir)
     }
 
     /// The library directory.
@@ -646,7 +639,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Library>();
         fn assert_send<T: Send>() {}
-        assert_send::<LibraryWriter>();
+        assert_send::<crate::library_writer::LibraryWriter>();
     }
 
     #[test]

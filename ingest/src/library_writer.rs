@@ -18,6 +18,14 @@ pub struct LibraryWriter {
     _lock: WriterLock,
 }
 
+impl Library {
+    /// Opens the library in `dir` for writing: takes the writer lock, or fails with
+    /// [`IngestError::LibraryInUse`] if another process holds it.
+    pub fn open_writer(dir: &Path) -> Result<LibraryWriter> {
+        LibraryWriter::open(dir)
+    }
+}
+
 impl std::fmt::Debug for LibraryWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LibraryWriter")

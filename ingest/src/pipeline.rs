@@ -21,7 +21,7 @@ use crate::document::{
 };
 use crate::error::{IngestError, Result};
 use crate::extract::{extract_document_reporting, ExtractError};
-use crate::library::LibraryWriter;
+use crate::library_writer::LibraryWriter;
 use crate::pdf::{PdfError, PdfOptions};
 use crate::progress::{
     FileOutcome, OutcomeStatus, PrepareStage, Progress, ProgressEvent, Summary, Totals,
