@@ -61,7 +61,7 @@ impl Run<'_, '_> {
         let mut every = match (resumed_every, self.options.spacing) {
             (Some(every), _) => Some(every),
             (None, None) => Some(max_every),
-            (None, Some(_)) => self.spacing_for(record, &start.state, n, max_every),
+            (None, Some(_)) => self.spacing_for(record, n, max_every),
         };
         let mut state = start.state;
         let mut token_offset = start.token_offset;
@@ -119,9 +119,7 @@ impl Run<'_, '_> {
             let every = match every {
                 Some(every) => every,
                 None => {
-                    let chosen = self
-                        .spacing_for(record, &state, n, max_every)
-                        .unwrap_or(max_every);
+                    let chosen = self.spacing_for(record, n, max_every).unwrap_or(max_every);
                     every = Some(chosen);
                     chosen
                 }
@@ -215,7 +213,6 @@ impl Run<'_, '_> {
     fn spacing_for(
         &self,
         record: &DocumentRecord,
-        state: &engine::State,
         chunk_count: u32,
         max_every: u32,
     ) -> Option<u32> {
@@ -225,8 +222,7 @@ impl Run<'_, '_> {
             tokens_per_s,
             mean_chunk_tokens: record.token_count as f64 / f64::from(chunk_count.max(1)),
             chunk_count,
-            // Five f32 vectors of the model's width per layer.
-            state_bytes: (state.layers.len() * 5 * state.width() * 4) as u64,
+            state_bytes: (self.model.shape().state_floats() * std::mem::size_of::<f32>()) as u64,
         };
         Some(spacing_chunks(&target, &facts, max_every))
     }
