@@ -258,6 +258,34 @@ fn bench_refuses_a_precision_it_would_not_apply_to_a_checkpoint() {
     );
 }
 
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_gpu_device_without_the_cuda_build_is_a_clear_error_that_loses_nothing() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["--device", "cuda", "ingest", "sample-docs"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a CPU-only build accepted --device cuda"
+    );
+    assert!(
+        stderr.contains("on cuda") && stderr.contains("--features cuda"),
+        "the error names the device and how to get it: {stderr}"
+    );
+    // Nothing was written to the library before the refusal.
+    let listed = sandbox.run(&["search", "lease"]);
+    assert!(
+        !String::from_utf8_lossy(&listed.stdout).contains("lease"),
+        "documents were read although the model could not be loaded"
+    );
+    // The config file's device, with a name no build knows.
+    sandbox.write_config("device = \"tpu\"\n");
+    let out = sandbox.run(&["ask", "What was the liability cap?"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "device = \"tpu\" was accepted");
+    assert!(stderr.contains("tpu"), "{stderr}");
+}
+
 #[test]
 fn the_sample_folder_s_own_readme_is_not_a_document() {
     let sandbox = Sandbox::new();

@@ -25,6 +25,8 @@ use crate::model_choice::ModelChoice;
 
 /// Environment variable naming the library folder (same as `--library`).
 pub const LIBRARY_ENV: &str = "RWKV_READER_LIBRARY";
+/// Environment variable naming the device (same as `--device`).
+pub const DEVICE_ENV: &str = "RWKV_READER_DEVICE";
 
 /// rwkv-reader: read books and case files with an RWKV-4 model, ask questions with page
 /// citations, navigate section summaries. Without a subcommand it opens the terminal UI.
@@ -60,6 +62,10 @@ pub struct GlobalArgs {
     /// else guessed from the model's file name].
     #[arg(long, global = true, value_name = "FAMILY")]
     pub prompt_family: Option<ingest::qa::PromptFamily>,
+    /// Where the model computes: cpu (the CPU engine), cuda or cuda:N (a GPU; needs a build
+    /// with `--features cuda`) [default: `device` in the config, else cpu].
+    #[arg(long, global = true, value_name = "DEVICE", env = DEVICE_ENV)]
+    pub device: Option<String>,
     /// Config file [default: <config dir>/rwkv-reader/config.toml].
     #[arg(long, global = true, value_name = "FILE", env = CONFIG_ENV)]
     pub config: Option<PathBuf>,
@@ -143,12 +149,22 @@ impl Context {
         })
     }
 
+    /// Where the model computes: `--device`, else the config's `device`, else `cpu`.
+    pub fn device(&self) -> String {
+        self.global
+            .device
+            .clone()
+            .or_else(|| self.config.device.clone())
+            .unwrap_or_else(|| "cpu".to_string())
+    }
+
     /// The model and tokenizer to use.
     pub fn model_choice(&self) -> Result<ModelChoice> {
         ModelChoice::resolve(
             self.global.model.as_deref(),
             self.global.tokenizer.as_deref(),
             self.global.prompt_family,
+            self.device(),
             &self.config,
         )
     }

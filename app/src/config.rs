@@ -6,6 +6,7 @@
 //! tokenizer = "/models/20B_tokenizer.json"              # default: next to the model
 //! library = "/data/rwkv-library"                        # default: <data dir>/rwkv-reader/library
 //! export_dir = "."                                      # where `e` in the TUI writes Markdown
+//! device = "cpu"                                        # cpu | cuda | cuda:N (a `cuda` build)
 //! prompt_family = "raven"        # raven | pile | world; default: from the model's file name
 //! passages_read = 3              # passages the model reads before an answer (1-16; `ask --passages`)
 //! reread_budget_tokens = 6144    # most document tokens re-read for one answer
@@ -42,6 +43,9 @@ pub struct Config {
     pub library: Option<PathBuf>,
     /// Folder the TUI's export writes to (default: the current folder).
     pub export_dir: Option<PathBuf>,
+    /// Where the model computes when `--device` is not given: `cpu` (the CPU engine, the
+    /// default), `cuda` or `cuda:N` (a build with the `cuda` feature).
+    pub device: Option<String>,
     /// Prompt template family (`raven`, `pile` or `world`) for `ask` and `summarize`, when the
     /// model's file name does not say (a renamed Raven checkpoint would otherwise be prompted
     /// as a Pile base model).

@@ -1,11 +1,13 @@
 //! Which model and tokenizer to use: `--model`, else the config file's `model`, else the demo
 //! model bundled with rwkv-reader. The tokenizer: `--tokenizer`, else the config file's, else the
 //! one next to the model (the engine looks there). The prompt family: `--prompt-family`, else the
-//! config file's `prompt_family`, else guessed from the model's name.
+//! config file's `prompt_family`, else guessed from the model's name. The device is resolved by
+//! the caller (`--device`, else the config file's `device`, else the CPU engine).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 
 use crate::config::Config;
 use ingest::qa::PromptFamily;
@@ -37,6 +39,8 @@ pub struct ModelChoice {
     pub source: ModelSource,
     /// Prompt template family set by flag or config; `None` to guess from the model's name.
     pub prompt_family: Option<PromptFamily>,
+    /// Where the model computes: `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
 }
 
 impl ModelChoice {
@@ -45,6 +49,7 @@ impl ModelChoice {
         model_flag: Option<&Path>,
         tokenizer_flag: Option<&Path>,
         family_flag: Option<PromptFamily>,
+        device: String,
         config: &Config,
     ) -> Result<ModelChoice> {
         let tokenizer = tokenizer_flag
@@ -72,11 +77,29 @@ impl ModelChoice {
             tokenizer,
             source,
             prompt_family: family_flag.or(config.prompt_family),
+            device,
         })
     }
 
+    /// Loads the weights on the chosen device, and the tokenizer.
+    pub fn load(&self) -> Result<(Arc<dyn engine::LanguageModel>, engine::Tokenizer)> {
+        let model = engine::load_model(&self.path, &self.device).with_context(|| {
+            format!(
+                "loading the model {} on {}",
+                self.path.display(),
+                self.device
+            )
+        })?;
+        let tokenizer = match &self.tokenizer {
+            Some(path) => engine::Tokenizer::from_file(path),
+            None => engine::Tokenizer::for_model(&self.path),
+        }
+        .context("loading the tokenizer")?;
+        Ok((model, tokenizer))
+    }
+
     /// The prompt family for the loaded model: the one set, else the one its name suggests.
-    pub fn family_for(&self, model: &engine::Model) -> PromptFamily {
+    pub fn family_for(&self, model: &dyn engine::LanguageModel) -> PromptFamily {
         self.prompt_family
             .unwrap_or_else(|| PromptFamily::for_model_name(&model.info().name))
     }
@@ -129,6 +152,7 @@ mod tests {
             Some(Path::new("/f/m.safetensors")),
             None,
             Some(PromptFamily::World),
+            "cpu".to_string(),
             &config,
         )?;
         assert_eq!(
@@ -137,21 +161,30 @@ mod tests {
         );
         assert_eq!(chosen.tokenizer, Some(PathBuf::from("/c/tok.json")));
         assert_eq!(chosen.prompt_family, Some(PromptFamily::World));
-        let chosen = ModelChoice::resolve(None, Some(Path::new("/f/t.json")), None, &config)?;
+        assert_eq!(chosen.device, "cpu");
+        let chosen = ModelChoice::resolve(
+            None,
+            Some(Path::new("/f/t.json")),
+            None,
+            "cuda:1".to_string(),
+            &config,
+        )?;
         assert_eq!(
             (chosen.path.as_path(), chosen.source),
             (Path::new("/c/model.pth"), ModelSource::Config)
         );
         assert_eq!(chosen.tokenizer, Some(PathBuf::from("/f/t.json")));
         assert_eq!(chosen.prompt_family, Some(PromptFamily::Raven));
+        assert_eq!(chosen.device, "cuda:1");
         Ok(())
     }
 
     #[test]
     fn without_flag_or_config_it_is_the_demo_model_or_a_clear_error() {
-        match ModelChoice::resolve(None, None, None, &Config::default()) {
+        match ModelChoice::resolve(None, None, None, "cpu".to_string(), &Config::default()) {
             Ok(chosen) => {
                 assert_eq!(chosen.source, ModelSource::Demo);
+                assert_eq!(chosen.device, "cpu");
                 assert!(chosen.path.ends_with("models/demo/rwkv4-demo.safetensors"));
             }
             Err(e) => assert!(format!("{e}").contains("--model")),

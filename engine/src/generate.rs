@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use crate::model::Model;
+use crate::language_model::LanguageModel;
 use crate::sampler::{Sampler, SamplerConfig};
 use crate::state::State;
 use crate::tokenizer::{TextStream, Tokenizer};
@@ -39,7 +39,7 @@ pub struct Generation {
 /// false cancels. It is called after every token — with an empty piece when the token completed no
 /// character or may still begin a stop string — so that a cancel never waits for visible text.
 pub fn generate(
-    model: &Model,
+    model: &dyn LanguageModel,
     tokenizer: &Tokenizer,
     state: &mut State,
     logits: Vec<f32>,

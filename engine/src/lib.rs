@@ -31,13 +31,16 @@
 //!
 //! [`TensorModel`] runs the same model with candle tensor ops on any candle device — a GPU when
 //! built with the `cuda` feature, the WKV scan being a custom op — taking and returning the same
-//! [`State`].
+//! [`State`]. [`LanguageModel`] is the one interface both present to the rest of the product:
+//! [`Model`] implements it, and so does [`DeviceModel`] (a tensor model with its identity);
+//! [`load_model`] opens a checkpoint for a device by name (`cpu`, `cuda`, `cuda:N`).
 //!
 //! The math is written down in `engine/RWKV4.md`. The source is grouped by kind: `formats/` reads
 //! and writes weight files (`.pth`, safetensors, GGUF, tensor names), `kernels/` holds the compute
 //! kernels (element-wise, f32 panel products, Q8_0 products), and [`tools`] the benchmark,
 //! evaluation and random-model helpers that are not part of reading a document.
 
+mod device_model;
 mod embedding;
 mod error;
 mod fingerprint;
@@ -45,6 +48,7 @@ mod formats;
 mod forward;
 mod generate;
 mod kernels;
+mod language_model;
 mod linear;
 mod memory_usage;
 mod model;
@@ -59,16 +63,18 @@ pub mod tools;
 mod weights;
 mod wkv_op;
 
+pub use device_model::{load_model, DeviceModel};
 pub use error::EngineError;
 pub use fingerprint::{precision_label, Fingerprint, Q8_0_PRODUCTS_VERSION};
 pub use formats::convert::{convert, convert_with_progress, ConvertReport};
 pub use generate::{generate, Generation, StopReason};
 pub use kernels::q8_dot_kernels::{limit_q8_path, q8_path, Q8Path};
+pub use language_model::LanguageModel;
 pub use model::Model;
 pub use precision::WeightPrecision;
 pub use rng::SplitMix64;
 pub use sampler::{Sampler, SamplerConfig};
 pub use shape::{ModelInfo, ModelShape};
 pub use state::{LayerState, State, StateError};
-pub use tensor_forward::{device_by_name, TensorModel};
+pub use tensor_forward::{device_by_name, device_name, TensorModel};
 pub use tokenizer::{TextStream, Tokenizer};

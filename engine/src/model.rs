@@ -87,6 +87,7 @@ impl Model {
             stored_precision: weights.stored.name().to_string(),
             format,
             is_demo,
+            device: "cpu".to_string(),
         };
         Model {
             weights,

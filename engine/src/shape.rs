@@ -56,18 +56,31 @@ pub struct ModelInfo {
     pub format: String,
     /// True for the small demo model bundled with rwkv-reader (its answers are labelled as such).
     pub is_demo: bool,
+    /// Where it computes: `cpu` (the CPU engine) or a device such as `cuda:0`.
+    #[serde(default = "cpu")]
+    pub device: String,
+}
+
+fn cpu() -> String {
+    "cpu".to_string()
 }
 
 impl ModelInfo {
-    /// A short label such as `"demo model · 5.1M params · f32"` or `"RWKV-4-Pile-14B · 14.2B params · q8_0"`.
+    /// A short label such as `"demo model · 5.1M params · f32"`,
+    /// `"RWKV-4-Pile-14B · 14.2B params · q8_0"` or `"RWKV-4-Pile-14B · 14.2B params · q8_0 on cuda:0"`.
     pub fn label(&self) -> String {
         let name = if self.is_demo {
             "demo model".to_string()
         } else {
             self.name.clone()
         };
+        let on = if self.device == "cpu" {
+            String::new()
+        } else {
+            format!(" on {}", self.device)
+        };
         format!(
-            "{name} · {} params · {}",
+            "{name} · {} params · {}{on}",
             human_count(self.n_params),
             self.precision
         )

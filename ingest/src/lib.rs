@@ -39,7 +39,7 @@
 //!
 //! ## From a hit to a state (what `ask` does)
 //! ```no_run
-//! # fn f(library: &ingest::Library, model: &engine::Model, tokenizer: &engine::Tokenizer,
+//! # fn f(library: &ingest::Library, model: &dyn engine::LanguageModel, tokenizer: &engine::Tokenizer,
 //! #      hit: &ingest::SearchHit) -> Result<(), ingest::IngestError> {
 //! let text = library.document_text(&hit.document_id)?;
 //! let chunks = library.chunks(&hit.document_id)?;

@@ -411,7 +411,7 @@ impl Library {
     pub fn load_checkpoint(
         &self,
         info: &CheckpointInfo,
-        model: &engine::Model,
+        model: &dyn engine::LanguageModel,
     ) -> Result<(CheckpointHeader, engine::State)> {
         let record = self.document(&info.header.document_id)?;
         load_state(&info.path, model, &record.digest)
@@ -424,7 +424,7 @@ impl Library {
     pub fn start_point(
         &self,
         id: &str,
-        model: &engine::Model,
+        model: &dyn engine::LanguageModel,
         chunk_index: u32,
     ) -> Result<StartPoint> {
         let record = self.document(id)?;
@@ -465,7 +465,7 @@ impl Library {
     pub fn final_state(
         &self,
         id: &str,
-        model: &engine::Model,
+        model: &dyn engine::LanguageModel,
     ) -> Result<Option<(CheckpointHeader, engine::State)>> {
         let record = self.document(id)?;
         let (found, _) = self.checkpoints(id, model.fingerprint())?;
@@ -517,7 +517,7 @@ pub fn chunk_tokens(encoder: &dyn TextEncoder, text: &str, chunk: &Chunk) -> Res
 
 pub(crate) fn load_state(
     path: &Path,
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     digest: &str,
 ) -> Result<(CheckpointHeader, engine::State)> {
     let fingerprint = model.fingerprint();

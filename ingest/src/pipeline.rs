@@ -74,7 +74,7 @@ impl Default for IngestOptions {
 pub fn run(
     paths: &[PathBuf],
     writer: &mut LibraryWriter,
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     options: &IngestOptions,
     on_progress: &mut dyn FnMut(Progress),
@@ -173,7 +173,7 @@ pub fn run(
 pub fn read_stored(
     record: DocumentRecord,
     writer: &mut LibraryWriter,
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     options: &IngestOptions,
     on_progress: &mut dyn FnMut(Progress),
@@ -270,7 +270,7 @@ struct Prepared {
 
 struct Run<'a, 'b> {
     writer: &'a mut LibraryWriter,
-    model: &'a engine::Model,
+    model: &'a dyn engine::LanguageModel,
     tokenizer: &'a engine::Tokenizer,
     options: &'a IngestOptions,
     cancel: &'a AtomicBool,
@@ -281,7 +281,7 @@ struct Run<'a, 'b> {
 impl<'a, 'b> Run<'a, 'b> {
     fn new(
         writer: &'a mut LibraryWriter,
-        model: &'a engine::Model,
+        model: &'a dyn engine::LanguageModel,
         tokenizer: &'a engine::Tokenizer,
         options: &'a IngestOptions,
         on_progress: &'b mut dyn FnMut(Progress),

@@ -105,7 +105,7 @@ pub struct QaContext<'a> {
     /// The library to read from (never written to, except the notes files).
     pub library: &'a Library,
     /// The model whose checkpoints are used.
-    pub model: &'a engine::Model,
+    pub model: &'a dyn engine::LanguageModel,
     /// The model's tokenizer (the one the library was read with).
     pub tokenizer: &'a engine::Tokenizer,
     /// Prompt template family.
@@ -118,7 +118,7 @@ impl<'a> QaContext<'a> {
     /// A context with the template family chosen from the model's name.
     pub fn new(
         library: &'a Library,
-        model: &'a engine::Model,
+        model: &'a dyn engine::LanguageModel,
         tokenizer: &'a engine::Tokenizer,
     ) -> QaContext<'a> {
         QaContext {

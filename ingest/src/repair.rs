@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicBool;
 #[derive(Clone, Copy)]
 pub struct RepairTools<'a> {
     /// The model whose checkpoints can be rebuilt (others' damaged files are only removed).
-    pub model: &'a engine::Model,
+    pub model: &'a dyn engine::LanguageModel,
     /// Its tokenizer (the one the library was read with).
     pub tokenizer: &'a engine::Tokenizer,
     /// Chunk size, checkpoint spacing, PDF worker.

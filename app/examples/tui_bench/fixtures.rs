@@ -54,6 +54,7 @@ pub fn busy_state(size: (u16, u16)) -> AppState {
         name: "RWKV-4-Pile-1B5".into(),
         n_params: 1_515_106_304,
         precision: "f32".into(),
+        device: "cpu".into(),
         is_demo: false,
     });
     state.library.location = "/home/reader/.local/share/rwkv-reader/library".into();

@@ -100,6 +100,7 @@ pub fn run(args: &Args) -> Result<()> {
             Some(Path::new("random-init")),
             None,
             None,
+            "cpu".to_string(),
             &Config::default(),
         )?,
         export_dir: dir.path().to_path_buf(),
@@ -113,7 +114,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let loaded = LoadedModel {
         family: ctx.model.family_for(&model),
-        model,
+        model: std::sync::Arc::new(model),
         tokenizer,
     };
     ui.start_workers(Workers::start_with_loader(

@@ -10,7 +10,6 @@ use ingest::tools::ask_bench::{run_ask_bench, AskBenchOptions, AskBenchReport};
 use ingest::IngestOptions;
 
 use super::bench_args::BenchArgs;
-use super::library_access::load_chosen_model;
 use super::Context;
 
 /// Runs the ask benchmark with the model from `--bench-model`, `--model`, the config or the demo.
@@ -19,7 +18,7 @@ pub fn bench_ask(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
     if let Some(path) = &args.bench_model {
         choice.path = path.clone();
     }
-    let (model, tokenizer) = load_chosen_model(&choice)?;
+    let (model, tokenizer) = choice.load()?;
     let work_dir = args
         .cache_dir
         .clone()
@@ -32,7 +31,7 @@ pub fn bench_ask(ctx: &Context, args: &BenchArgs) -> Result<ExitCode> {
         answer_tokens: args.answer_tokens,
         passages_read: args.passages,
     };
-    let report = run_ask_bench(&model, &tokenizer, &opts, &mut |line| eprintln!("{line}"))
+    let report = run_ask_bench(&*model, &tokenizer, &opts, &mut |line| eprintln!("{line}"))
         .with_context(|| format!("ask benchmark in {}", work_dir.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

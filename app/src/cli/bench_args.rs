@@ -37,10 +37,6 @@ pub struct BenchArgs {
     /// Where random-init `.gguf` files are kept between runs [default: the system temp folder].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Run the model as candle tensor operations on this device — `cuda`, `cuda:N` (a build with
-    /// `--features cuda`) or `cpu` — instead of the CPU engine [default: the CPU engine].
-    #[arg(long, value_name = "DEVICE", conflicts_with = "ask")]
-    pub device: Option<String>,
     /// Print the measurements as JSON.
     #[arg(long)]
     pub json: bool,

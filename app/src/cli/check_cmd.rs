@@ -76,7 +76,7 @@ fn check_library(ctx: &Context, args: &CheckArgs) -> Result<u8> {
     // Rebuilt checkpoints follow the spacing each document was read with; new ones the config's.
     let options = ctx.config.ingest_options();
     let tools = loaded.as_ref().map(|(model, tokenizer)| RepairTools {
-        model,
+        model: model.as_ref(),
         tokenizer,
         options: &options,
     });

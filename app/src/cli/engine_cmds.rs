@@ -127,20 +127,19 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
         gen_tokens: args.gen,
         seed: args.seed,
     };
-    let mut report = match &args.device {
-        None => engine::tools::bench::run_bench(&model, &config)?,
-        Some(name) => {
-            let device =
-                engine::device_by_name(name).with_context(|| format!("--device {name}"))?;
-            let placing = Instant::now();
-            let on_device = engine::TensorModel::new(&model, &device)
-                .with_context(|| format!("putting the model on {name}"))?;
-            eprintln!(
-                "weights on {name} in {:.2} s",
-                placing.elapsed().as_secs_f64()
-            );
-            engine::tools::bench::run_bench_on_device(&model, &on_device, &config)?
-        }
+    let name = ctx.device();
+    let device = engine::device_by_name(&name).with_context(|| format!("--device {name}"))?;
+    let mut report = if device.is_cpu() {
+        engine::tools::bench::run_bench(&model, &config)?
+    } else {
+        let placing = Instant::now();
+        let on_device = engine::DeviceModel::new(&model, &device)
+            .with_context(|| format!("putting the model on {name}"))?;
+        eprintln!(
+            "weights on {name} in {:.2} s",
+            placing.elapsed().as_secs_f64()
+        );
+        engine::tools::bench::run_bench_on_device(&model, on_device.tensor_model(), &config)?
     };
     report.load_seconds = load_seconds;
     if args.json {

@@ -5,26 +5,14 @@ use anyhow::{bail, Context as _, Result};
 use ingest::{DocumentRecord, Library};
 
 use super::Context;
-use crate::model_choice::ModelChoice;
 use crate::tui::inert_text::inert_name;
+use std::sync::Arc;
 
-/// The model and tokenizer chosen by the options and config.
-pub(super) fn load_model(ctx: &Context) -> Result<(engine::Model, engine::Tokenizer)> {
-    load_chosen_model(&ctx.model_choice()?)
-}
-
-/// Loads `choice`'s weights and tokenizer.
-pub(super) fn load_chosen_model(
-    choice: &ModelChoice,
-) -> Result<(engine::Model, engine::Tokenizer)> {
-    let model = engine::Model::load(&choice.path)
-        .with_context(|| format!("loading the model {}", choice.path.display()))?;
-    let tokenizer = match &choice.tokenizer {
-        Some(path) => engine::Tokenizer::from_file(path),
-        None => engine::Tokenizer::for_model(&choice.path),
-    }
-    .context("loading the tokenizer")?;
-    Ok((model, tokenizer))
+/// The model (on the chosen device) and tokenizer chosen by the options and config.
+pub(super) fn load_model(
+    ctx: &Context,
+) -> Result<(Arc<dyn engine::LanguageModel>, engine::Tokenizer)> {
+    ctx.model_choice()?.load()
 }
 
 pub(super) fn open_library(ctx: &Context) -> Result<Library> {

@@ -89,7 +89,7 @@ fn ingest_files(ctx: &Context, args: &IngestArgs) -> Result<ExitCode> {
     let summary = ingest::run(
         &args.paths,
         &mut writer,
-        &model,
+        &*model,
         &tokenizer,
         &options,
         &mut |p| progress.update(&p),

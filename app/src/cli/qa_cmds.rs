@@ -16,9 +16,7 @@ use ingest::qa::{
 };
 use std::path::PathBuf;
 
-use super::library_access::{
-    load_chosen_model, matching_documents, one_document, open_library, print_noticed,
-};
+use super::library_access::{matching_documents, one_document, open_library, print_noticed};
 use super::terminal_text::{highlight_marks, inert};
 use super::Context;
 use crate::tui::inert_text::inert_name;
@@ -95,9 +93,9 @@ fn print_piece(piece: &str) -> bool {
 pub fn ask(ctx: &Context, args: &AskArgs) -> Result<ExitCode> {
     let library = open_library(ctx)?;
     let choice = ctx.model_choice()?;
-    let (model, tokenizer) = load_chosen_model(&choice)?;
+    let (model, tokenizer) = choice.load()?;
     let qa_ctx =
-        QaContext::new(&library, &model, &tokenizer).with_family(choice.family_for(&model));
+        QaContext::new(&library, &*model, &tokenizer).with_family(choice.family_for(&*model));
     let mut opts = AskOptions {
         whole: args.whole,
         as_of_page: args.as_of_page,
@@ -246,9 +244,9 @@ pub fn summarize(ctx: &Context, args: &SummarizeArgs) -> Result<ExitCode> {
     let library = open_library(ctx)?;
     let record = one_document(&library, args.doc.as_deref())?;
     let choice = ctx.model_choice()?;
-    let (model, tokenizer) = load_chosen_model(&choice)?;
+    let (model, tokenizer) = choice.load()?;
     let qa_ctx =
-        QaContext::new(&library, &model, &tokenizer).with_family(choice.family_for(&model));
+        QaContext::new(&library, &*model, &tokenizer).with_family(choice.family_for(&*model));
     let opts = SummaryOptions {
         refresh: args.refresh,
         ..SummaryOptions::default()

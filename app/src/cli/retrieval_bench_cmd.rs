@@ -10,7 +10,6 @@ use ingest::qa::{run_retrieval_bench, RetrievalBenchOptions, RetrievalReport};
 use ingest::IngestOptions;
 
 use super::bench_args::BenchArgs;
-use super::library_access::load_chosen_model;
 use super::terminal_text::inert;
 use super::Context;
 
@@ -24,7 +23,7 @@ pub fn bench_retrieval(ctx: &Context, args: &BenchArgs, questions: &Path) -> Res
     if let Some(path) = &args.bench_model {
         choice.path = path.clone();
     }
-    let (model, tokenizer) = load_chosen_model(&choice)?;
+    let (model, tokenizer) = choice.load()?;
     let docs_dir = match &args.docs {
         Some(dir) => dir.clone(),
         None => questions
@@ -45,14 +44,14 @@ pub fn bench_retrieval(ctx: &Context, args: &BenchArgs, questions: &Path) -> Res
             ..IngestOptions::default()
         },
     };
-    let report = run_retrieval_bench(&model, &tokenizer, &opts, &mut |line| eprintln!("{line}"))
+    let report = run_retrieval_bench(&*model, &tokenizer, &opts, &mut |line| eprintln!("{line}"))
         .with_context(|| {
-            format!(
-                "retrieval benchmark of {} (documents in {})",
-                questions.display(),
-                docs_dir.display()
-            )
-        })?;
+        format!(
+            "retrieval benchmark of {} (documents in {})",
+            questions.display(),
+            docs_dir.display()
+        )
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -64,6 +64,8 @@ pub struct ModelBadge {
     pub n_params: u64,
     /// Weight precision ("f32", "q8_0", ...).
     pub precision: String,
+    /// Where it computes ("cpu", "cuda:0", ...).
+    pub device: String,
     /// True for the small model bundled with rwkv-reader.
     pub is_demo: bool,
 }

@@ -48,6 +48,7 @@ fn ready_app() -> AppState {
         name: "m".into(),
         n_params: 1,
         precision: "f32".into(),
+        device: "cpu".into(),
         is_demo: true,
     }));
     state.on_event(WorkerEvent::LibraryListed {

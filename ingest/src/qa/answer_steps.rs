@@ -114,6 +114,7 @@ pub(crate) fn generate_from_fork(
     let provenance = Provenance {
         model: ctx.model.info().name.clone(),
         model_fingerprint: ctx.model.fingerprint().0.clone(),
+        device: ctx.model.device().to_string(),
         family: ctx.family,
         mode: reading.mode,
         checkpoint: fork.checkpoint.clone(),

@@ -217,7 +217,7 @@ pub struct AskBenchReport {
 
 /// Runs the benchmark; `on_status` receives a line per step.
 pub fn run_ask_bench(
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     opts: &AskBenchOptions,
     on_status: &mut dyn FnMut(&str),
@@ -344,7 +344,7 @@ struct Sample {
 }
 
 fn measure(
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     library: &Library,
     id: &str,
@@ -397,7 +397,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<(), QaError> {
 fn ingest_one(
     dir: &Path,
     path: &Path,
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     options: &IngestOptions,
 ) -> Result<String, QaError> {

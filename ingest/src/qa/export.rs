@@ -163,8 +163,9 @@ pub fn provenance_line(p: &Provenance) -> String {
         format!(" ({n} {noun} read: {})", each.join(", "))
     };
     format!(
-        "Model {} · {start} · re-read {} tokens{reread_pages} · prompt {} tokens · generated {} tokens ({:?})",
+        "Model {} on {} · {start} · re-read {} tokens{reread_pages} · prompt {} tokens · generated {} tokens ({:?})",
         escape(&p.model),
+        escape(&p.device),
         p.reread_tokens,
         p.prompt_tokens,
         p.generated_tokens,

@@ -212,6 +212,9 @@ pub struct Provenance {
     pub model: String,
     /// Model fingerprint (hex).
     pub model_fingerprint: String,
+    /// Where the model computed: `cpu` (the CPU engine), `cuda:0`, ….
+    #[serde(default = "cpu")]
+    pub device: String,
     /// Prompt template family.
     pub family: PromptFamily,
     /// How the state was built.
@@ -280,6 +283,11 @@ pub struct Answer {
     pub notices: Vec<String>,
     /// When it was asked (seconds since 1970).
     pub asked_at_unix_s: u64,
+}
+
+/// The device of provenance written before devices were recorded: the CPU engine.
+fn cpu() -> String {
+    "cpu".to_string()
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ impl RetrievalReport {
 
 /// Runs the benchmark; `on_status` receives a line per step.
 pub fn run_retrieval_bench(
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     opts: &RetrievalBenchOptions,
     on_status: &mut dyn FnMut(&str),
@@ -288,7 +288,7 @@ fn normalized(text: &str) -> String {
 /// the questions' `doc` names. A document that cannot be ingested (or failed before and is
 /// unchanged) is an error: its questions would only measure the failure.
 fn ingest_documents(
-    model: &engine::Model,
+    model: &dyn engine::LanguageModel,
     tokenizer: &engine::Tokenizer,
     questions: &[RetrievalQuestion],
     opts: &RetrievalBenchOptions,

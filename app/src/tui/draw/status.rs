@@ -20,10 +20,11 @@ pub fn model_label(model: &ModelStatus) -> (String, Style) {
         ),
         ModelStatus::Ready(badge) => {
             let mut label = format!(
-                "{} · {} · {}",
+                "{} · {} · {} · {}",
                 inert_line(&badge.name),
                 format_params(badge.n_params),
-                inert_line(&badge.precision)
+                inert_line(&badge.precision),
+                inert_line(&badge.device)
             );
             // The demo model's own name may already say so.
             if badge.is_demo && !badge.name.to_lowercase().contains("demo model") {

@@ -30,6 +30,7 @@ fn base(width: u16, height: u16) -> AppState {
         name: "rwkv4-demo".into(),
         n_params: 5_123_456,
         precision: "f32".into(),
+        device: "cpu".into(),
         is_demo: true,
     });
     state.library.location = "/home/ada/.local/share/rwkv-reader/library".into();
@@ -515,7 +516,7 @@ fn status_bar_names_the_model_in_every_state() {
         text.lines().last().unwrap_or_default().to_string()
     };
     assert!(
-        line(&state).contains("rwkv4-demo · 5.1M · f32 · demo model"),
+        line(&state).contains("rwkv4-demo · 5.1M · f32 · cpu · demo model"),
         "{}",
         line(&state)
     );
@@ -523,9 +524,10 @@ fn status_bar_names_the_model_in_every_state() {
         name: "RWKV-4-Pile-1B5".into(),
         n_params: 1_515_106_304,
         precision: "q8_0".into(),
+        device: "cuda:0".into(),
         is_demo: false,
     });
-    assert!(line(&state).contains("RWKV-4-Pile-1B5 · 1.5B · q8_0"));
+    assert!(line(&state).contains("RWKV-4-Pile-1B5 · 1.5B · q8_0 · cuda:0"));
     assert!(!line(&state).contains("demo"));
     state.model = ModelStatus::Loading {
         file_name: "RWKV-4-Pile-1B5.pth".into(),

@@ -192,7 +192,7 @@ fn ask(
         Ok(library) => library,
         Err(e) => return failed_answer(job, e.to_string()),
     };
-    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer)
+    let ctx = QaContext::new(&library, &*loaded.model, &loaded.tokenizer)
         .with_family(loaded.family)
         .with_cancel(cancel);
     let result = qa::ask(&ctx, question, options, &mut |event| {
@@ -253,7 +253,7 @@ fn summarize(
         Ok(library) => library,
         Err(e) => return GenerationStatus::Failed(e.to_string()),
     };
-    let ctx = QaContext::new(&library, &loaded.model, &loaded.tokenizer)
+    let ctx = QaContext::new(&library, &*loaded.model, &loaded.tokenizer)
         .with_family(loaded.family)
         .with_cancel(cancel);
     let options = SummaryOptions {

@@ -11,8 +11,8 @@ use ingest::qa::PromptFamily;
 
 /// A loaded model, its tokenizer and the prompt format its questions and summaries use.
 pub struct LoadedModel {
-    /// The weights.
-    pub model: engine::Model,
+    /// The weights, on the chosen device.
+    pub model: Arc<dyn engine::LanguageModel>,
     /// The tokenizer.
     pub tokenizer: engine::Tokenizer,
     /// Prompt template family (`--prompt-family`, the config's, or guessed from the name).
@@ -73,21 +73,14 @@ impl ModelSlot {
         sink.send(WorkerEvent::ModelLoading {
             file_name: choice.file_name(),
         });
-        let loaded = engine::Model::load(&choice.path)
-            .map_err(|e| format!("{}: {e}", choice.path.display()))
-            .and_then(|model| {
-                let tokenizer = match &choice.tokenizer {
-                    Some(path) => engine::Tokenizer::from_file(path),
-                    None => engine::Tokenizer::for_model(&choice.path),
-                };
-                tokenizer
-                    .map(|tokenizer| LoadedModel {
-                        family: choice.family_for(&model),
-                        model,
-                        tokenizer,
-                    })
-                    .map_err(|e| format!("tokenizer: {e}"))
-            });
+        let loaded = choice
+            .load()
+            .map(|(model, tokenizer)| LoadedModel {
+                family: choice.family_for(&*model),
+                model,
+                tokenizer,
+            })
+            .map_err(|e| format!("{e:#}"));
         match loaded {
             Ok(loaded) => self.put(loaded, choice.source == ModelSource::Demo, sink),
             Err(reason) => {
@@ -107,6 +100,7 @@ impl ModelSlot {
             name: info.name.clone(),
             n_params: info.n_params,
             precision: info.precision.clone(),
+            device: info.device.clone(),
             is_demo: info.is_demo || is_demo,
         }));
         self.set(Slot::Ready(Arc::new(loaded)));

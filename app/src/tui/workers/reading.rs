@@ -300,7 +300,7 @@ impl ReadingThread {
         ingest::run(
             paths,
             writer,
-            &model.model,
+            &*model.model,
             &model.tokenizer,
             &self.options,
             &mut on_progress,

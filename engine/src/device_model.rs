@@ -1,0 +1,132 @@
+//! [`DeviceModel`]: a [`TensorModel`] with the identity the rest of the product needs — info,
+//! fingerprint, device name — so that it is a [`LanguageModel`] like the CPU engine; and
+//! [`load_model`], which opens a checkpoint for the device a user names.
+//!
+//! Which states a device model shares with the CPU engine (engine/RWKV4.md §9): f32 matrices
+//! compute the same numbers within rounding on every device, so an f32 device model keeps the CPU
+//! engine's fingerprint and resumes its checkpoints (and the other way round); f16 or Q8_0
+//! matrices on a device round differently from the CPU engine's (another activation
+//! quantization, another order of sums), so their fingerprint names the matrices and the kind of
+//! device, and a library read with one is re-read, not resumed, by the other.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use candle_core::{Device, DeviceLocation};
+
+use crate::error::EngineError;
+use crate::fingerprint::{fingerprint, Digest, Fingerprint};
+use crate::language_model::LanguageModel;
+use crate::model::Model;
+use crate::shape::{ModelInfo, ModelShape};
+use crate::state::State;
+use crate::tensor_forward::{device_by_name, device_name, TensorModel};
+
+/// A model run with candle tensor operations on one device.
+#[derive(Debug)]
+pub struct DeviceModel {
+    tensor: TensorModel,
+    info: ModelInfo,
+    fingerprint: Fingerprint,
+    device: String,
+}
+
+impl DeviceModel {
+    /// Puts `model`'s weights on `device`, in the precision they have.
+    pub fn new(model: &Model, device: &Device) -> Result<DeviceModel, EngineError> {
+        let tensor = TensorModel::new(model, device)?;
+        let precision = model.info().precision.clone();
+        Ok(DeviceModel::wrap(model, tensor, &precision))
+    }
+
+    fn wrap(model: &Model, tensor: TensorModel, matrices: &str) -> DeviceModel {
+        // candle's CPU device is named apart from the CPU engine, which is plain `cpu`.
+        let device = if tensor.device().is_cpu() {
+            "candle-cpu".to_string()
+        } else {
+            device_name(tensor.device())
+        };
+        let shares_cpu_numbers = matrices == "f32" && model.info().precision == "f32";
+        let fingerprint = if shares_cpu_numbers {
+            model.fingerprint().clone()
+        } else {
+            device_fingerprint(model, matrices, tensor.device())
+        };
+        let info = ModelInfo {
+            precision: matrices.to_string(),
+            device: device.clone(),
+            ..model.info().clone()
+        };
+        DeviceModel {
+            tensor,
+            info,
+            fingerprint,
+            device,
+        }
+    }
+
+    /// The tensor model inside.
+    pub fn tensor_model(&self) -> &TensorModel {
+        &self.tensor
+    }
+}
+
+/// The fingerprint of `model`'s weights as `matrices` on a device of `device`'s kind: the same
+/// shape and weights digest folded with the precision and kind, so it is never the CPU engine's.
+fn device_fingerprint(model: &Model, matrices: &str, device: &Device) -> Fingerprint {
+    let kind = match device.location() {
+        DeviceLocation::Cpu => "candlecpu",
+        DeviceLocation::Cuda { .. } => "cuda",
+        DeviceLocation::Metal { .. } => "metal",
+    };
+    let mut digest = Digest::default();
+    digest.update(model.fingerprint().0.as_bytes());
+    let label = format!("{}{kind}", matrices.replace('-', ""));
+    fingerprint(model.shape(), &label, &digest)
+}
+
+impl LanguageModel for DeviceModel {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn shape(&self) -> &ModelShape {
+        self.tensor.shape()
+    }
+
+    fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    fn device(&self) -> &str {
+        &self.device
+    }
+
+    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
+        self.tensor.forward(tokens, state)
+    }
+
+    fn read_with(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        between_layers: &mut dyn FnMut() -> bool,
+    ) -> Result<(), EngineError> {
+        if !between_layers() {
+            return Err(EngineError::Cancelled);
+        }
+        self.tensor.read(tokens, state)
+    }
+}
+
+/// Opens the checkpoint at `path` for `device`: `cpu` gives the CPU engine ([`Model::load`]),
+/// `cuda` / `cuda:N` a [`DeviceModel`] on that GPU (a build with the `cuda` feature; otherwise
+/// the error says so).
+pub fn load_model(path: &Path, device: &str) -> Result<Arc<dyn LanguageModel>, EngineError> {
+    let candle_device = device_by_name(device)?;
+    let model = Model::load(path)?;
+    if candle_device.is_cpu() {
+        return Ok(Arc::new(model));
+    }
+    Ok(Arc::new(DeviceModel::new(&model, &candle_device)?))
+}
