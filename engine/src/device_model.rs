@@ -2,7 +2,7 @@
 //! fingerprint, device name — so that it is a [`LanguageModel`] like the CPU engine; and
 //! [`load_model`], which opens a checkpoint for the device a user names.
 //!
-//! Which states a device model shares with the CPU engine (engine/RWKV4.md §9): f32 matrices
+//! Which states a device model shares with the CPU engine (engine/RWKV4.md §7): f32 matrices
 //! compute the same numbers within rounding on every device, so an f32 device model keeps the CPU
 //! engine's fingerprint and resumes its checkpoints (and the other way round); f16 or Q8_0
 //! matrices on a device round differently from the CPU engine's (another activation

@@ -12,7 +12,7 @@ use ingest::qa::{ask, AskOptions, QaContext};
 use ingest::{IngestOptions, Library, PdfOptions, WorkerCommand};
 
 /// States computed with f32 matrices on different devices agree to this relative tolerance
-/// (engine/RWKV4.md §9): |a − b| ≤ TOL · (1 + |a|) for every float of every checkpoint.
+/// (engine/RWKV4.md §7): |a − b| ≤ TOL · (1 + |a|) for every float of every checkpoint.
 const STATE_TOLERANCE: f32 = 1e-4;
 
 fn demo_path() -> PathBuf {
