@@ -287,3 +287,28 @@ fn read_with_asks_before_every_layer_of_every_pass_and_stops_when_told() {
         assert_eq!(state, before);
     }
 }
+
+#[test]
+fn the_device_bench_names_the_form_of_the_matrices_and_their_bytes() {
+    let (model, _) = tiny();
+    let tensor = TensorModel::with_matrices(&model, &test_device(), DeviceMatrices::Q8_0)
+        .expect("weights on the device");
+    let config = engine::tools::bench::BenchConfig {
+        read_tokens: 64,
+        chunk_tokens: 32,
+        gen_tokens: 4,
+        seed: 1,
+    };
+    let report =
+        engine::tools::bench::run_bench_on_device(&model, &tensor, &config).expect("bench");
+    assert!(
+        report.precision.starts_with("q8_0 on ") && report.precision.ends_with(" (candle ops)"),
+        "{}",
+        report.precision
+    );
+    assert_eq!(
+        report.device_weight_bytes,
+        Some(tensor.device_weight_bytes() as u64)
+    );
+    assert!(report.read_tokens_per_s > 0.0 && report.gen_tokens_per_s > 0.0);
+}
