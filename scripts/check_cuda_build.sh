@@ -50,7 +50,6 @@ time cargo build -p rwkv-engine --features cuda
 #    turns on the engine's, so that `--device cuda` reaches ingest, ask and the TUI.
 cargo clippy -p rwkv-engine --all-targets --features cuda -- -D warnings
 if [ "${ENGINE_ONLY:-0}" != 1 ]; then
-    time cargo build -p rwkv-reader --features cuda
     cargo clippy -p rwkv-reader --all-targets --features cuda -- -D warnings
 fi
 
