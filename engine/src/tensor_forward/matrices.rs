@@ -14,7 +14,8 @@
 //!   product is candle's quantized matmul: on CUDA its MMQ/MMVQ kernels (activations quantized to
 //!   Q8_1 per block of 32), on the CPU its own kernels (activations quantized to Q8_0 with an f16
 //!   scale, where the CPU engine keeps an f32 scale — hence the small differences the tests
-//!   measure).
+//!   measure). On the CPU device candle copies the blocks (and on AVX-512 VNNI machines keeps a
+//!   repacked copy beside them): that device is for tests; the CPU engine is the CPU path.
 
 use std::borrow::Cow;
 use std::fmt;
