@@ -12,7 +12,7 @@
 # the build took 30 minutes (nvcc compiling candle's kernels) and clippy another 17.
 #
 # Env: PIP (default: pip3), CUDA_PREFIX (default: ~/.cache/rwkv-reader/cuda-pip), CUDA_COMPUTE_CAP (default 80: the
-# GPU architecture nvcc targets; there is no GPU here to ask).
+# GPU architecture nvcc targets; there is no GPU here to ask), ENGINE_ONLY=1 (skip the app's build and lint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,8 +46,12 @@ nvcc --version | tail -n 2
 
 # 2. The library: candle-kernels compiles its kernels with nvcc here.
 time cargo build -p rwkv-engine --features cuda
-# 3. Every target, type-checked and linted (no linking needed).
+# 3. Every target, type-checked and linted (no linking needed); then the app, whose `cuda` feature
+#    turns on the engine's, so that `--device cuda` reaches ingest, ask and the TUI.
 cargo clippy -p rwkv-engine --all-targets --features cuda -- -D warnings
+if [ "${ENGINE_ONLY:-0}" != 1 ]; then
+    cargo clippy -p rwkv-reader --all-targets --features cuda -- -D warnings
+fi
 
 # 4. Link and run the tests. The driver library comes with the NVIDIA driver, not the toolkit; without
 #    one, link against a stub exporting every driver function cudarc uses, each returning
@@ -63,4 +67,4 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; then
     echo "linking against a libcuda stub of $(wc -l <"$stub_dir/libcuda_stub.c") functions"
 fi
 export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-cargo test -p rwkv-engine --features cuda --test tensor_forward -- --nocapture
+cargo test -p rwkv-engine --features cuda --test tensor_forward --test tensor_matrices -- --nocapture

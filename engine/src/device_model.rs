@@ -20,7 +20,7 @@ use crate::language_model::LanguageModel;
 use crate::model::Model;
 use crate::shape::{ModelInfo, ModelShape};
 use crate::state::State;
-use crate::tensor_forward::{device_by_name, device_name, TensorModel};
+use crate::tensor_forward::{device_by_name, device_name, DeviceMatrices, TensorModel};
 
 /// A model run with candle tensor operations on one device.
 #[derive(Debug)]
@@ -32,28 +32,41 @@ pub struct DeviceModel {
 }
 
 impl DeviceModel {
-    /// Puts `model`'s weights on `device`, in the precision they have.
+    /// Puts `model`'s weights on `device` in the form they have (Q8_0 stays Q8_0, f16 stays f16,
+    /// f32 stays f32).
     pub fn new(model: &Model, device: &Device) -> Result<DeviceModel, EngineError> {
-        let tensor = TensorModel::new(model, device)?;
-        let precision = model.info().precision.clone();
-        Ok(DeviceModel::wrap(model, tensor, &precision))
+        Ok(DeviceModel::wrap(model, TensorModel::new(model, device)?))
     }
 
-    fn wrap(model: &Model, tensor: TensorModel, matrices: &str) -> DeviceModel {
+    /// Puts `model`'s weights on `device` as `matrices` (rounded or quantized from f32, or
+    /// dequantized exactly from Q8_0).
+    pub fn with_matrices(
+        model: &Model,
+        device: &Device,
+        matrices: DeviceMatrices,
+    ) -> Result<DeviceModel, EngineError> {
+        Ok(DeviceModel::wrap(
+            model,
+            TensorModel::with_matrices(model, device, matrices)?,
+        ))
+    }
+
+    fn wrap(model: &Model, tensor: TensorModel) -> DeviceModel {
+        let matrices = tensor.matrices();
         // candle's CPU device is named apart from the CPU engine, which is plain `cpu`.
         let device = if tensor.device().is_cpu() {
             "candle-cpu".to_string()
         } else {
             device_name(tensor.device())
         };
-        let shares_cpu_numbers = matrices == "f32" && model.info().precision == "f32";
+        let shares_cpu_numbers = matrices == DeviceMatrices::F32 && model.info().precision == "f32";
         let fingerprint = if shares_cpu_numbers {
             model.fingerprint().clone()
         } else {
             device_fingerprint(model, matrices, tensor.device())
         };
         let info = ModelInfo {
-            precision: matrices.to_string(),
+            precision: matrices.name().to_string(),
             device: device.clone(),
             ..model.info().clone()
         };
@@ -73,7 +86,7 @@ impl DeviceModel {
 
 /// The fingerprint of `model`'s weights as `matrices` on a device of `device`'s kind: the same
 /// shape and weights digest folded with the precision and kind, so it is never the CPU engine's.
-fn device_fingerprint(model: &Model, matrices: &str, device: &Device) -> Fingerprint {
+fn device_fingerprint(model: &Model, matrices: DeviceMatrices, device: &Device) -> Fingerprint {
     let kind = match device.location() {
         DeviceLocation::Cpu => "candlecpu",
         DeviceLocation::Cuda { .. } => "cuda",
@@ -81,7 +94,7 @@ fn device_fingerprint(model: &Model, matrices: &str, device: &Device) -> Fingerp
     };
     let mut digest = Digest::default();
     digest.update(model.fingerprint().0.as_bytes());
-    let label = format!("{}{kind}", matrices.replace('-', ""));
+    let label = format!("{}{kind}", matrices.name());
     fingerprint(model.shape(), &label, &digest)
 }
 
@@ -112,10 +125,7 @@ impl LanguageModel for DeviceModel {
         state: &mut State,
         between_layers: &mut dyn FnMut() -> bool,
     ) -> Result<(), EngineError> {
-        if !between_layers() {
-            return Err(EngineError::Cancelled);
-        }
-        self.tensor.read(tokens, state)
+        self.tensor.read_with(tokens, state, between_layers)
     }
 }
 

@@ -76,5 +76,5 @@ pub use rng::SplitMix64;
 pub use sampler::{Sampler, SamplerConfig};
 pub use shape::{ModelInfo, ModelShape};
 pub use state::{LayerState, State, StateError};
-pub use tensor_forward::{device_by_name, device_name, TensorModel};
+pub use tensor_forward::{device_by_name, device_name, DeviceMatrices, TensorModel};
 pub use tokenizer::{TextStream, Tokenizer};

@@ -152,6 +152,16 @@ impl Linear {
         }
     }
 
+    /// The Q8_0 blocks (ggml's layout, rows of `in / 32` blocks) of a quantized layer, as held:
+    /// owned or in the memory-mapped file. `None` for f32 layers. For the device path, which hands
+    /// these very bytes to candle's quantized tensors.
+    pub(crate) fn q8_0_bytes(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::F32(_) => None,
+            Kind::Q8_0(bytes) => Some(bytes.as_slice()),
+        }
+    }
+
     /// A copy of the f32 weights as a candle tensor `[out, in]` on `device`; quantized layers have
     /// none: an error.
     pub fn to_tensor(&self, device: &Device) -> Result<Tensor, EngineError> {

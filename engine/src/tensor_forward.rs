@@ -5,13 +5,23 @@
 //! the CPU so that only the kernels themselves differ on a GPU.
 //!
 //! The weights are copied from an already-loaded [`Model`], on the CPU device too (its matrices
-//! again, row-major). The [`State`] stays the engine's plain host `f32` state: it is uploaded at the start of
-//! each call and downloaded at the end, so checkpoints saved by either path resume in the other. A
-//! call that fails leaves the state as it was.
+//! again). The matrices — every block's and the head — take one of the forms of [`DeviceMatrices`]
+//! (f32, f16 or Q8_0, see `tensor_forward/matrices.rs`); the embedding stays on the host and one row
+//! per token is uploaded. The [`State`] stays the engine's plain host `f32` state: it is uploaded at
+//! the start of each call and downloaded at the end, so checkpoints saved by either path resume in
+//! the other. A call that fails, or is cancelled, leaves the state as it was.
+//!
+//! Memory on the device for the RWKV-4 14B shape (40 × 5120, vocabulary 50277): 13.89 G matrix
+//! weights (13·C² per layer, the head V·C), so 14.76 GB in Q8_0 (34 bytes per 32 weights; 13.7 GiB),
+//! 27.8 GB in f16 and 55.6 GB in f32, plus 13 MB of f32 vectors and the activations of one pass
+//! (21 MB per `[T, 4C]` f32 intermediate at T = 256). `device_weight_bytes_for_14b_q8_0_fit_16_gb`
+//! in the tests computes it.
 //!
 //! Differences from `forward.rs`, all within rounding: LayerNorm sums in f32 (two passes: the mean,
 //! then the squared deviations) where `forward.rs` sums in f64; sigmoid uses the backend's exp. The
 //! WKV scan is [`crate::wkv_op`], the same loop on the CPU as `forward.rs` runs.
+
+mod matrices;
 
 use candle_core::{Device, Tensor};
 
@@ -21,11 +31,12 @@ use crate::forward::Logits;
 use crate::kernels::LN_EPS;
 use crate::linear::Linear;
 use crate::model::Model;
-use crate::precision::WeightPrecision;
 use crate::shape::ModelShape;
 use crate::state::{LayerState, State};
 use crate::weights::{Block, Mix, Norm};
 use crate::wkv_op;
+pub use matrices::DeviceMatrices;
+use matrices::DeviceMatrix;
 
 /// Tokens processed together by default: bounds the activations (T × F floats) whatever the input
 /// length, as `forward.rs` does. A GPU may want more; see [`TensorModel::with_rows_per_pass`].
@@ -58,19 +69,19 @@ struct TensorBlock {
     att_mix_r: TensorMix,
     /// `[2, C]`: w = −exp(time_decay), u = time_first — the first rows of the WKV op's parameters.
     decay_first: Tensor,
-    att_key: Tensor,
-    att_value: Tensor,
-    att_receptance: Tensor,
-    att_output: Tensor,
+    att_key: DeviceMatrix,
+    att_value: DeviceMatrix,
+    att_receptance: DeviceMatrix,
+    att_output: DeviceMatrix,
     ffn_mix_k: TensorMix,
     ffn_mix_r: TensorMix,
-    ffn_key: Tensor,
-    ffn_receptance: Tensor,
-    ffn_value: Tensor,
+    ffn_key: DeviceMatrix,
+    ffn_receptance: DeviceMatrix,
+    ffn_value: DeviceMatrix,
 }
 
 /// An RWKV-4 model whose weights are candle tensors on one device. Built from a loaded [`Model`]
-/// with f32 (or f16-rounded) matrices; takes and returns the same [`State`] as [`Model`].
+/// in any precision; takes and returns the same [`State`] as [`Model`].
 #[derive(Debug, Clone)]
 pub struct TensorModel {
     device: Device,
@@ -81,19 +92,33 @@ pub struct TensorModel {
     blocks: Vec<TensorBlock>,
     ln_out: TensorNorm,
     /// `[V, C]`.
-    head: Tensor,
+    head: DeviceMatrix,
+    matrices: DeviceMatrices,
     rows_per_pass: usize,
 }
 
 impl TensorModel {
-    /// Puts `model`'s weights on `device`. Fails for quantized (Q8_0) matrices, which this path does
-    /// not multiply, and with candle's error when the device cannot hold or receive them.
+    /// Puts `model`'s weights on `device` as the model holds them ([`DeviceMatrices::of`] its
+    /// precision): a Q8_0 model's blocks stay Q8_0, an f16 model's matrices become f16 again, f32
+    /// stays f32. Fails with candle's error when the device cannot hold or receive them.
     pub fn new(model: &Model, device: &Device) -> Result<TensorModel, EngineError> {
+        let matrices = DeviceMatrices::of(model.weights.precision);
+        TensorModel::with_matrices(model, device, matrices)
+    }
+
+    /// Puts `model`'s weights on `device` with the matrices in the form `matrices`, whatever the
+    /// model's own precision: f32 weights are rounded to f16 or quantized to Q8_0 (the same blocks
+    /// as [`Model::to_precision`] makes), Q8_0 weights dequantized for f32 or f16.
+    pub fn with_matrices(
+        model: &Model,
+        device: &Device,
+        matrices: DeviceMatrices,
+    ) -> Result<TensorModel, EngineError> {
         let w = &model.weights;
         let blocks = w
             .blocks
             .iter()
-            .map(|b| TensorBlock::new(b, device))
+            .map(|b| TensorBlock::new(b, matrices, device))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(TensorModel {
             device: device.clone(),
@@ -101,9 +126,23 @@ impl TensorModel {
             emb: w.emb.clone(),
             blocks,
             ln_out: TensorNorm::new(&w.ln_out, device)?,
-            head: matrix(&w.head, "head", device)?,
+            head: DeviceMatrix::new(&w.head, matrices, device, "head")?,
+            matrices,
             rows_per_pass: DEFAULT_ROWS_PER_PASS,
         })
+    }
+
+    /// The form the matrices are held in on the device.
+    pub fn matrices(&self) -> DeviceMatrices {
+        self.matrices
+    }
+
+    /// Bytes of weights held on the device: every matrix (the head included) in its form, and the
+    /// norms, mixes and decays in f32. The embedding is on the host and not counted.
+    pub fn device_weight_bytes(&self) -> usize {
+        let vectors = |ts: &[&Tensor]| -> usize { ts.iter().map(|t| t.elem_count() * 4).sum() };
+        let blocks: usize = self.blocks.iter().map(TensorBlock::device_bytes).sum();
+        blocks + self.head.device_bytes() + vectors(&[&self.ln_out.weight, &self.ln_out.bias])
     }
 
     /// The same model, processing at most `rows` tokens per pass (at least 1). Only peak memory and
@@ -134,18 +173,36 @@ impl TensorModel {
         if tokens.is_empty() {
             return Err(EngineError::NoTokens);
         }
-        self.run(tokens, state, Logits::Last)
+        self.run(tokens, state, Logits::Last, None)
     }
 
     /// Feeds `tokens`, advancing `state`, without the output head, like [`Model::read`]. An empty
     /// slice changes nothing.
     pub fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
-        self.run(tokens, state, Logits::None).map(|_| ())
+        self.run(tokens, state, Logits::None, None).map(|_| ())
+    }
+
+    /// [`TensorModel::read`] that calls `between_layers` before every layer of every pass, like
+    /// [`Model::read_with`]: it may block (pausing the reading) and returns false to stop with
+    /// [`EngineError::Cancelled`]. Unlike `Model`'s, a cancelled read leaves `state` as it was (the
+    /// state lives on the device during a call and is written back only at the end).
+    ///
+    /// On a GPU the call returns to `between_layers` as soon as a layer's kernels are queued, not
+    /// when they have run: a cancellation stops the queueing, and the work already queued (at most
+    /// one pass) finishes first.
+    pub fn read_with(
+        &self,
+        tokens: &[u32],
+        state: &mut State,
+        between_layers: &mut dyn FnMut() -> bool,
+    ) -> Result<(), EngineError> {
+        self.run(tokens, state, Logits::None, Some(between_layers))
+            .map(|_| ())
     }
 
     /// The logits after every token, `[tokens.len() × vocab]` row-major, like [`Model::forward_all`].
     pub fn forward_all(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
-        self.run(tokens, state, Logits::All)
+        self.run(tokens, state, Logits::All, None)
     }
 
     fn run(
@@ -153,6 +210,7 @@ impl TensorModel {
         tokens: &[u32],
         state: &mut State,
         logits: Logits,
+        mut between_layers: Option<&mut dyn FnMut() -> bool>,
     ) -> Result<Vec<f32>, EngineError> {
         self.shape.check_input(tokens, state)?;
         if tokens.is_empty() {
@@ -164,6 +222,11 @@ impl TensorModel {
         for (i, part) in tokens.chunks(self.rows_per_pass).enumerate() {
             let mut x = self.embed(part)?;
             for (block, layer_state) in self.blocks.iter().zip(layer_states.iter_mut()) {
+                if let Some(keep_going) = between_layers.as_deref_mut() {
+                    if !keep_going() {
+                        return Err(EngineError::Cancelled);
+                    }
+                }
                 let (next_x, next_state) = block.forward(&x, layer_state)?;
                 x = next_x;
                 *layer_state = next_state;
@@ -234,13 +297,19 @@ impl TensorModel {
 
     /// `LN(x; ln_out) · headᵀ` for every row of `x`, downloaded row-major.
     fn head(&self, x: &Tensor) -> Result<Vec<f32>, EngineError> {
-        let logits = layer_norm(x, &self.ln_out)?.matmul(&self.head.t()?)?;
+        let logits = self.head.forward(&layer_norm(x, &self.ln_out)?)?;
         Ok(logits.flatten_all()?.to_vec1::<f32>()?)
     }
 }
 
 impl TensorBlock {
-    fn new(b: &Block, device: &Device) -> Result<TensorBlock, EngineError> {
+    fn new(
+        b: &Block,
+        matrices: DeviceMatrices,
+        device: &Device,
+    ) -> Result<TensorBlock, EngineError> {
+        let matrix =
+            |linear: &Linear, name: &str| DeviceMatrix::new(linear, matrices, device, name);
         let c = b.att_first.len();
         let decay_first: Vec<f32> = b.att_decay.iter().chain(&b.att_first).copied().collect();
         Ok(TensorBlock {
@@ -250,15 +319,15 @@ impl TensorBlock {
             att_mix_v: TensorMix::new(&b.att_mix_v, device)?,
             att_mix_r: TensorMix::new(&b.att_mix_r, device)?,
             decay_first: Tensor::from_vec(decay_first, (2, c), device)?,
-            att_key: matrix(&b.att_key, "att.key", device)?,
-            att_value: matrix(&b.att_value, "att.value", device)?,
-            att_receptance: matrix(&b.att_receptance, "att.receptance", device)?,
-            att_output: matrix(&b.att_output, "att.output", device)?,
+            att_key: matrix(&b.att_key, "att.key")?,
+            att_value: matrix(&b.att_value, "att.value")?,
+            att_receptance: matrix(&b.att_receptance, "att.receptance")?,
+            att_output: matrix(&b.att_output, "att.output")?,
             ffn_mix_k: TensorMix::new(&b.ffn_mix_k, device)?,
             ffn_mix_r: TensorMix::new(&b.ffn_mix_r, device)?,
-            ffn_key: matrix(&b.ffn_key, "ffn.key", device)?,
-            ffn_receptance: matrix(&b.ffn_receptance, "ffn.receptance", device)?,
-            ffn_value: matrix(&b.ffn_value, "ffn.value", device)?,
+            ffn_key: matrix(&b.ffn_key, "ffn.key")?,
+            ffn_receptance: matrix(&b.ffn_receptance, "ffn.receptance")?,
+            ffn_value: matrix(&b.ffn_value, "ffn.value")?,
         })
     }
 
@@ -279,7 +348,7 @@ impl TensorBlock {
         let params = Tensor::cat(&[&self.decay_first, &aa_bb_pp], 0)?;
         let scan = wkv_op::wkv(&k, &v, &params)?;
         let wkv = scan.narrow(0, 0, rows)?;
-        let x = x.add(&r.mul(&wkv)?.matmul(&self.att_output.t()?)?)?;
+        let x = x.add(&self.att_output.forward(&r.mul(&wkv)?)?)?;
         let new_att_x = xx.narrow(0, rows - 1, 1)?;
         let new_aa_bb_pp = scan.narrow(0, rows, wkv_op::STATE_ROWS)?;
 
@@ -290,11 +359,39 @@ impl TensorBlock {
         let r = candle_nn::ops::sigmoid(&r)?;
         let k = self.ffn_mix_k.project(&xx, &sx, &self.ffn_key)?;
         let k = k.relu()?.sqr()?;
-        let x = x.add(&r.mul(&k.matmul(&self.ffn_value.t()?)?)?)?;
+        let x = x.add(&r.mul(&self.ffn_value.forward(&k)?)?)?;
         let new_ffn_x = xx.narrow(0, rows - 1, 1)?;
 
         let new_state = Tensor::cat(&[&new_att_x, &new_aa_bb_pp, &new_ffn_x], 0)?;
         Ok((x, new_state))
+    }
+
+    /// Bytes of this block's weights on the device.
+    fn device_bytes(&self) -> usize {
+        let matrices = [
+            &self.att_key,
+            &self.att_value,
+            &self.att_receptance,
+            &self.att_output,
+            &self.ffn_key,
+            &self.ffn_receptance,
+            &self.ffn_value,
+        ];
+        let mut vectors = vec![&self.decay_first];
+        for norm in [&self.ln1, &self.ln2] {
+            vectors.extend([&norm.weight, &norm.bias]);
+        }
+        for mix in [
+            &self.att_mix_k,
+            &self.att_mix_v,
+            &self.att_mix_r,
+            &self.ffn_mix_k,
+            &self.ffn_mix_r,
+        ] {
+            vectors.extend([&mix.mix, &mix.one_minus]);
+        }
+        matrices.iter().map(|m| m.device_bytes()).sum::<usize>()
+            + vectors.iter().map(|t| t.elem_count() * 4).sum::<usize>()
     }
 }
 
@@ -322,25 +419,18 @@ impl TensorMix {
     }
 
     /// The mixed rows through `weight` (`[out, in]`): `mix(xx, sx) · weightᵀ`.
-    fn project(&self, xx: &Tensor, sx: &Tensor, weight: &Tensor) -> candle_core::Result<Tensor> {
-        self.apply(xx, sx)?.matmul(&weight.t()?)
+    fn project(
+        &self,
+        xx: &Tensor,
+        sx: &Tensor,
+        weight: &DeviceMatrix,
+    ) -> candle_core::Result<Tensor> {
+        weight.forward(&self.apply(xx, sx)?)
     }
 }
 
 fn vector(values: &[f32], device: &Device) -> Result<Tensor, EngineError> {
     Ok(Tensor::from_slice(values, values.len(), device)?)
-}
-
-/// A layer's f32 weights `[out, in]` on `device`: a row-major copy (the CPU engine keeps them in panel
-/// order), so on the CPU a tensor model holds its own second copy of the matrices.
-fn matrix(linear: &Linear, name: &str, device: &Device) -> Result<Tensor, EngineError> {
-    if linear.precision() != WeightPrecision::F32 {
-        return Err(EngineError::Candle(candle_core::Error::Msg(format!(
-            "{name}: the tensor forward needs f32 weights, not {}",
-            linear.precision()
-        ))));
-    }
-    linear.to_tensor(device)
 }
 
 /// The previous token's row for every row: `[carried; xx[0..T-1]]` (token shift).

@@ -147,3 +147,14 @@ pub fn compare_state(state: &engine::State, reference: &Reference, tol: f32) {
         }
     }
 }
+
+/// The device the tensor-path tests run on: `RWKV_TEST_DEVICE` (`cpu`, `cuda`, `cuda:N`) when set
+/// — and then it must open, so a GPU check cannot pass on the CPU by mistake — else the CPU.
+pub fn test_device() -> candle_core::Device {
+    match std::env::var("RWKV_TEST_DEVICE") {
+        Ok(name) if !name.trim().is_empty() => {
+            engine::device_by_name(&name).unwrap_or_else(|e| panic!("RWKV_TEST_DEVICE={name}: {e}"))
+        }
+        _ => candle_core::Device::Cpu,
+    }
+}

@@ -1,6 +1,8 @@
-//! The device-generic forward (`TensorModel`) against the reference fixtures and against `Model`'s
-//! own CPU forward, on the CPU device in every build, and on GPU 0 with `--features cuda` (skipped,
-//! with a message, when there is none). Same tolerances as `tests/reference.rs`.
+//! The device-generic forward (`TensorModel`, f32 matrices) against the reference fixtures and
+//! against `Model`'s own CPU forward, on the CPU device in every build, and on a GPU with
+//! `--features cuda`: the device `RWKV_TEST_DEVICE` names (`cuda`, `cuda:N`; it must then open),
+//! else GPU 0 when there is one (skipped, with a message, when there is none). Same tolerances as
+//! `tests/reference.rs`. The f16 and Q8_0 forms are in `tests/tensor_matrices.rs`.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
@@ -10,7 +12,7 @@ use common::{
     chunking_tokens, compare_state, fixture, forward_in_uneven_splits, load_reference,
     max_abs_diff, state_rel_diff, Reference,
 };
-use engine::{Model, State, TensorModel};
+use engine::{DeviceMatrices, Model, State, TensorModel, WeightPrecision};
 
 /// Feeds the reference's tokens in the reference's chunks; checks the logits after every chunk
 /// (max abs ≤ 1e-5) and every vector of the final state (≤ 1e-4 of its max).
@@ -138,18 +140,22 @@ fn cpu_tensor_forward_matches_reference_model_and_chunking() {
 }
 
 #[test]
-fn quantized_weights_are_refused_with_an_error() {
+fn models_go_on_the_device_in_their_own_precision_unless_told_otherwise() {
     let model = Model::load(&fixture("tiny-fp32.safetensors")).expect("loads");
-    let q8 = model
-        .to_precision(engine::WeightPrecision::Q8_0)
-        .expect("quantizes");
-    let err = TensorModel::new(&q8, &Device::Cpu).expect_err("q8_0 is not supported");
-    assert!(err.to_string().contains("f32"), "{err}");
-    // f16-rounded weights are still f32 tensors: they work.
-    let f16 = model
-        .to_precision(engine::WeightPrecision::F16)
-        .expect("rounds");
-    assert!(TensorModel::new(&f16, &Device::Cpu).is_ok());
+    for (precision, matrices) in [
+        (WeightPrecision::F32, DeviceMatrices::F32),
+        (WeightPrecision::F16, DeviceMatrices::F16),
+        (WeightPrecision::Q8_0, DeviceMatrices::Q8_0),
+    ] {
+        let converted = model.to_precision(precision).expect("converts");
+        let tensor = TensorModel::new(&converted, &Device::Cpu).expect("weights on the device");
+        assert_eq!(tensor.matrices(), matrices);
+        assert_eq!(matrices.to_string(), precision.to_string());
+        // Any form from any precision.
+        let f32 = TensorModel::with_matrices(&converted, &Device::Cpu, DeviceMatrices::F32)
+            .expect("weights on the device");
+        assert_eq!(f32.matrices(), DeviceMatrices::F32);
+    }
 }
 
 /// Says why a GPU test does nothing (the error's first line: candle appends a backtrace).
@@ -160,18 +166,30 @@ fn skip(e: &candle_core::Error) {
     eprintln!("skipping: no CUDA device ({first_line})");
 }
 
-/// The same checks on GPU 0. Needs `--features cuda`; prints why and passes when no GPU is present.
+/// The GPU the CUDA tests use: `RWKV_TEST_DEVICE` when set (it must open), else GPU 0 if there is
+/// one; `None` (after saying why) when there is none.
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Option<Device> {
+    if std::env::var("RWKV_TEST_DEVICE").is_ok_and(|name| !name.trim().is_empty()) {
+        return Some(common::test_device());
+    }
+    match Device::new_cuda(0) {
+        Ok(device) => Some(device),
+        Err(e) => {
+            skip(&e);
+            None
+        }
+    }
+}
+
+/// The same checks on a GPU. Needs `--features cuda`; prints why and passes when no GPU is present
+/// and none was asked for.
 #[cfg(feature = "cuda")]
 #[test]
 fn cuda_tensor_forward_matches_reference_model_and_chunking() {
-    let device = match Device::new_cuda(0) {
-        Ok(device) => device,
-        Err(e) => {
-            skip(&e);
-            return;
-        }
-    };
-    run_all(&device);
+    if let Some(device) = cuda_device() {
+        run_all(&device);
+    }
 }
 
 /// The WKV kernel against the CPU scan on inputs with large exponents (where the max-trick matters),
@@ -181,12 +199,8 @@ fn cuda_tensor_forward_matches_reference_model_and_chunking() {
 fn cuda_wkv_kernel_matches_the_cpu_scan() {
     use candle_core::Tensor;
     use engine::tools::{wkv, PARAM_ROWS};
-    let device = match Device::new_cuda(0) {
-        Ok(device) => device,
-        Err(e) => {
-            skip(&e);
-            return;
-        }
+    let Some(device) = cuda_device() else {
+        return;
     };
     let (rows, width) = (37, 300);
     let wave = |n: usize, f: f32, a: f32| -> Vec<f32> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use engine::LanguageModel;
-use ingest::qa::{ask, AskOptions, QaContext};
+use ingest::qa::{ask, AskOptions, QaContext, QaError};
 use ingest::{IngestOptions, Library, PdfOptions, WorkerCommand};
 
 /// States computed with f32 matrices on different devices agree to this relative tolerance
@@ -78,11 +78,11 @@ fn states(library: &Library, model: &dyn LanguageModel) -> Vec<(String, u32, eng
     out
 }
 
-fn cited(
+fn answer(
     library: &Library,
     model: &dyn LanguageModel,
     tokenizer: &engine::Tokenizer,
-) -> Vec<String> {
+) -> ingest::qa::Answer {
     let ctx = QaContext::new(library, model, tokenizer);
     let mut options = AskOptions::default();
     options.sampler.max_tokens = 8;
@@ -96,6 +96,14 @@ fn cited(
     .unwrap();
     assert_eq!(answer.provenance.device, model.device());
     answer
+}
+
+fn cited(
+    library: &Library,
+    model: &dyn LanguageModel,
+    tokenizer: &engine::Tokenizer,
+) -> Vec<String> {
+    answer(library, model, tokenizer)
         .evidence
         .iter()
         .map(|e| {
@@ -160,4 +168,55 @@ fn reading_and_asking_on_a_candle_device_match_the_cpu_engine() {
     assert_eq!(cited(&device_lib, &on_device, &tokenizer), want);
     assert_eq!(cited(&device_lib, &cpu, &tokenizer), want);
     assert_eq!(cited(&cpu_lib, &on_device, &tokenizer), want);
+}
+
+#[test]
+fn a_library_read_in_f32_is_never_resumed_by_q8_0_matrices_on_a_device() {
+    let path = demo_path();
+    let cpu = engine::Model::load(&path).unwrap();
+    let tokenizer = engine::Tokenizer::for_model(&path).unwrap();
+    let device = engine::device_by_name("cpu").unwrap();
+    let q8 =
+        engine::DeviceModel::with_matrices(&cpu, &device, engine::DeviceMatrices::Q8_0).unwrap();
+    assert_ne!(q8.fingerprint(), cpu.fingerprint());
+    assert!(
+        q8.fingerprint().0.contains("q8_0candlecpu"),
+        "{}",
+        q8.fingerprint()
+    );
+    assert_eq!(q8.info().precision, "q8_0");
+
+    let root = tempfile::tempdir().unwrap();
+    ingest_with(&cpu, &tokenizer, root.path());
+    let library = Library::open(root.path()).unwrap();
+    // The engine answers from its checkpoints; the Q8_0 device model finds none of its own and
+    // says so, instead of forking a state computed with other numbers.
+    let from_engine = answer(&library, &cpu, &tokenizer);
+    assert!(from_engine.provenance.checkpoint.is_some());
+    let ctx = QaContext::new(&library, &q8, &tokenizer);
+    let refused = ask(
+        &ctx,
+        "What was the liability cap in the lease?",
+        &AskOptions::default(),
+        &mut |_| true,
+    );
+    match refused {
+        Err(QaError::NotReadByThisModel { model }) => {
+            assert!(model.contains("q8_0 on candle-cpu"), "{model}")
+        }
+        other => panic!("expected NotReadByThisModel, got {other:?}"),
+    }
+
+    // Read with it, the library holds both models' checkpoints side by side, and each answers
+    // from its own.
+    ingest_with(&q8, &tokenizer, root.path());
+    let library = Library::open(root.path()).unwrap();
+    let from_q8 = answer(&library, &q8, &tokenizer);
+    assert!(from_q8.provenance.checkpoint.is_some());
+    assert_eq!(from_q8.provenance.model_fingerprint, q8.fingerprint().0);
+    // The engine's own answer is unchanged by the other model's checkpoints.
+    let mut again = answer(&library, &cpu, &tokenizer);
+    again.provenance.timing = from_engine.provenance.timing;
+    assert_eq!(again.provenance, from_engine.provenance);
+    assert_eq!(again.text, from_engine.text);
 }

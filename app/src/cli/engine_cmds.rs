@@ -139,7 +139,7 @@ pub fn bench(ctx: &Context, args: BenchArgs) -> Result<ExitCode> {
             "weights on {name} in {:.2} s",
             placing.elapsed().as_secs_f64()
         );
-        engine::tools::bench::run_bench_on_device(&model, on_device.tensor_model(), &config)?
+        engine::tools::bench::run_bench_on_device(&model, &on_device, &config)?
     };
     report.load_seconds = load_seconds;
     if args.json {

@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::device_model::DeviceModel;
 use crate::error::EngineError;
+use crate::language_model::LanguageModel;
 pub use crate::memory_usage::peak_rss_bytes;
 use crate::model::Model;
 use crate::rng::SplitMix64;
 use crate::sampler::{Sampler, SamplerConfig};
-use crate::state::State;
-use crate::tensor_forward::TensorModel;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -84,38 +84,10 @@ pub struct BenchReport {
     /// operations.
     #[serde(default)]
     pub int8_peak_gops: Option<f64>,
-}
-
-/// What the benchmark drives: the CPU engine ([`Model`]) or the same model in candle ops on a
-/// device ([`TensorModel`]).
-trait Runner {
-    fn new_state(&self) -> State;
-    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError>;
-    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError>;
-}
-
-impl Runner for Model {
-    fn new_state(&self) -> State {
-        Model::new_state(self)
-    }
-    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
-        Model::read(self, tokens, state)
-    }
-    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
-        Model::forward(self, tokens, state)
-    }
-}
-
-impl Runner for TensorModel {
-    fn new_state(&self) -> State {
-        TensorModel::new_state(self)
-    }
-    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
-        TensorModel::read(self, tokens, state)
-    }
-    fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
-        TensorModel::forward(self, tokens, state)
-    }
+    /// On a device ([`run_bench_on_device`]): bytes of weights the [`TensorModel`] holds there
+    /// (matrices in their device form, vectors in f32; the embedding stays on the host).
+    #[serde(default)]
+    pub device_weight_bytes: Option<u64>,
 }
 
 /// Runs the benchmark on `model` with the CPU engine.
@@ -124,23 +96,34 @@ pub fn run_bench(model: &Model, config: &BenchConfig) -> Result<BenchReport, Eng
     measure(model, model, precision, config, false)
 }
 
-/// Runs the benchmark on `device_model` (`model` put on a device by [`TensorModel::new`]).
+/// Runs the benchmark on `on_device` (`model` put on a device by [`DeviceModel::new`] or
+/// [`DeviceModel::with_matrices`]), through the same [`LanguageModel`] interface the product
+/// uses. The precision reads e.g. `q8_0 on cuda:0 (candle ops)`: the form of the matrices on the
+/// device, which may differ from `model`'s own.
 pub fn run_bench_on_device(
     model: &Model,
-    device_model: &TensorModel,
+    on_device: &DeviceModel,
     config: &BenchConfig,
 ) -> Result<BenchReport, EngineError> {
+    let device_model = on_device.tensor_model();
     let precision = format!(
         "{} on {} (candle ops)",
-        model.info().precision,
+        device_model.matrices(),
         crate::tensor_forward::device_name(device_model.device())
     );
-    measure(model, device_model, precision, config, true)
+    let mut report = measure(model, on_device, precision, config, true)?;
+    let device_bytes = device_model.device_weight_bytes() as u64;
+    report.device_weight_bytes = Some(device_bytes);
+    // What one generated token reads is the device's copy, in its own form.
+    report.gen_bytes_per_token = device_bytes;
+    report.gen_gb_per_s = report.gen_tokens_per_s * device_bytes as f64 / 1e9;
+    report.read_kernel = format!("candle {} matmul", device_model.matrices());
+    Ok(report)
 }
 
 fn measure(
     model: &Model,
-    runner: &dyn Runner,
+    runner: &dyn LanguageModel,
     precision: String,
     config: &BenchConfig,
     device: bool,
@@ -151,8 +134,18 @@ fn measure(
         .map(|_| (rng.next_u64() % vocab) as u32)
         .collect();
     let mut state = runner.new_state();
-    // One short warm-up call so thread pools and page faults are not timed.
-    runner.read(&tokens[..tokens.len().min(8)], &mut state)?;
+    // A warm-up so thread pools, page faults — and on a GPU the loading of each kernel module, which
+    // differ between a chunk and one token — are not timed: a short read on the CPU (a chunk of a
+    // 14B model takes minutes there), a whole chunk and a one-token forward on a device.
+    let warm_up = if device {
+        config.chunk_tokens.max(1)
+    } else {
+        8
+    };
+    runner.read(&tokens[..tokens.len().min(warm_up)], &mut state)?;
+    if device {
+        runner.forward(&tokens[..1], &mut state)?;
+    }
     let mut state = runner.new_state();
     let start = Instant::now();
     for chunk in tokens.chunks(config.chunk_tokens.max(1)) {
@@ -205,6 +198,7 @@ fn measure(
         stream_gb_per_s: stream_bandwidth(),
         read_kernel,
         int8_peak_gops: q8.then(|| compute_int8_peak_gops(path)),
+        device_weight_bytes: None,
     })
 }
 

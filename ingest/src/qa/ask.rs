@@ -13,7 +13,7 @@ use super::prompt::{gist_prompt, question_prompt};
 use super::provenance::{Answer, DocumentRef, Evidence, EvidenceRole, Mode, PassageRead};
 use super::reading_plan::plan_passages;
 use super::retrieve::content_words;
-use super::select::{no_match, scope_ids, section_as_passage, DocumentCache};
+use super::select::{no_match, read_by_this_model, scope_ids, section_as_passage, DocumentCache};
 use super::{now_unix_s, QaContext};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -133,10 +133,15 @@ pub fn ask(
                 return Err(no_match(question, doc, opts));
             }
             (None, _) => {
+                if !read_by_this_model(ctx)? {
+                    return Err(QaError::NotReadByThisModel {
+                        model: ctx.model.info().label(),
+                    });
+                }
                 return Err(QaError::NoMatch {
                     question: question.to_string(),
                     scope: " in the text read so far".into(),
-                })
+                });
             }
         },
     };

@@ -34,6 +34,13 @@ pub enum QaError {
         /// The document's title.
         title: String,
     },
+    /// No document of the library has been read by this model: its checkpoints are all of other
+    /// models, precisions or devices (engine/RWKV4.md §7), whose states are never resumed.
+    #[error("no document has been read by this model ({model}) yet: the library was read with another model, precision or device; read it with this one first (`rwkv-reader ingest PATHS`, or open the UI)")]
+    NotReadByThisModel {
+        /// The model's label (name, size, precision, device).
+        model: String,
+    },
     /// `as_of_page` is 0.
     #[error("{title}: page numbers start at 1 (asked for page {page})")]
     BadPage {

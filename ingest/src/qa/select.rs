@@ -152,3 +152,19 @@ pub(crate) fn no_match(question: &str, doc: &LoadedDocument, opts: &AskOptions) 
         scope,
     }
 }
+
+/// Whether this model has read (checkpointed) any document of the library: when it has read
+/// none, "no passage matches" would hide the reason.
+pub(crate) fn read_by_this_model(ctx: &QaContext<'_>) -> Result<bool, QaError> {
+    for doc in ctx.library.documents()? {
+        if !ctx
+            .library
+            .checkpoints(&doc.id, ctx.model.fingerprint())?
+            .0
+            .is_empty()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
