@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check (issue 17): on a machine with an NVIDIA GPU, builds with `--features cuda`, runs the
+# The GPU check: on a machine with an NVIDIA GPU, builds with `--features cuda`, runs the
 # engine's reference and precision tests on CUDA, benchmarks reading (256-token chunks) and
 # generation for the 169M, 1.5B and 14B shapes in f16 and Q8_0, ingests sample-docs/ and asks one
 # question on CUDA, and prints ONE JSON object on stdout (progress goes to stderr). A failed step is
