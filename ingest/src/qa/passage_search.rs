@@ -384,7 +384,16 @@ fn rerank_by_meaning(
         .collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| fused[b].total_cmp(&fused[a]).then(a.cmp(&b)));
-    let reordered: Vec<(usize, usize, Window)> = order.iter().map(|&i| ranked[i]).collect();
+    // The evidence shows the fused score, in the word score's units, so that the scores a
+    // reader sees fall in the order the passages are given.
+    let reordered: Vec<(usize, usize, Window)> = order
+        .iter()
+        .map(|&i| {
+            let (c, r, mut w) = ranked[i];
+            w.score = fused[i] * top_score;
+            (c, r, w)
+        })
+        .collect();
     ranked[..n].copy_from_slice(&reordered);
     Ok(())
 }
