@@ -85,6 +85,7 @@ mod pipeline;
 mod progress;
 pub mod qa;
 mod repair;
+mod semantic;
 
 pub use check::{check_library, CheckReport, Part, Problem, Remedy};
 pub use checkpoint::{CheckpointHeader, CheckpointInfo};

@@ -64,6 +64,27 @@ impl AnswerKind {
         }
     }
 
+    /// The words of `question` that only say what kind of answer it wants ("old" in "how old
+    /// is she?", "big" in "how big was the house?"): as search terms they find the text that
+    /// uses the same adjective ("an old maid", "big words"), rarely the one that gives the
+    /// number ("about twenty-seven", "ten feet wide"). Lowercased.
+    pub fn cue_words(question: &str) -> Vec<String> {
+        let words: Vec<String> = question
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let mut out = Vec::new();
+        for cue in NUMBER_CUES {
+            for w in words.windows(cue.len()).filter(|w| w == cue) {
+                if let Some(last) = w.last() {
+                    out.push(last.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// Whether `word` (as written in the text) is of this kind.
     pub fn matches(self, word: &str) -> bool {
         let lower = word.to_lowercase();
@@ -106,5 +127,18 @@ mod tests {
         assert!(AnswerKind::Date.matches("1845"));
         assert!(AnswerKind::Date.matches("November"));
         assert!(!AnswerKind::Date.matches("12345"));
+    }
+
+    #[test]
+    fn the_adjective_of_a_how_question_is_a_cue_not_a_topic() {
+        assert_eq!(
+            AnswerKind::cue_words("How old is Charlotte Lucas?"),
+            ["old"]
+        );
+        assert_eq!(
+            AnswerKind::cue_words("How long and how large is the pond?"),
+            ["long", "large"]
+        );
+        assert!(AnswerKind::cue_words("When did the old man leave?").is_empty());
     }
 }

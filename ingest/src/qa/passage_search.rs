@@ -6,8 +6,12 @@
 //!    worth a look; those chunks and their neighbours (an answer often sits just after the
 //!    words that find it) are the regions scored.
 //! 2. **Ranking** ([`super::rank`]): every window of a few sentences in those regions is
-//!    scored; the best windows, across documents, become the evidence passages, each a passage
-//!    of whole sentences around its window, with its best sentence as the supporting sentence.
+//!    scored by the question's words.
+//! 3. **Re-ranking by meaning** ([`rerank_by_meaning`]): the best windows by words are
+//!    re-ordered by their word score fused with how near their meaning is to the question's
+//!    (static word vectors, [`crate::semantic`]); the best windows, across documents, become
+//!    the evidence passages, each a passage of whole sentences around its window, with its best
+//!    sentence as the supporting sentence.
 //!
 //! Only text the model may use is considered: up to the as-of page, up to what has been read,
 //! inside the section asked about.
@@ -32,6 +36,15 @@ const SCOPE_HITS: usize = 40;
 pub const CANDIDATE_DOCUMENTS: usize = 4;
 /// Chunks asked of each candidate document with its own term weights.
 const DOCUMENT_HITS: usize = 8;
+/// Windows, best by word score first, whose meaning is compared with the question's.
+const RERANK_WINDOWS: usize = 40;
+/// Weight of the meaning's cosine against the word score (a share of the best window's).
+const MEANING_WEIGHT: f32 = 0.5;
+/// Sentences on each side of a window that count towards its meaning: the answer often stands
+/// next to the sentence with the question's words ("The eldest of them … about twenty-seven"
+/// after the sentence naming the Lucases). Measured: 0 gave recall@1 / recall@3 0.635 / 0.751,
+/// 1 gave 0.641 / 0.768, 2 gave 0.619 / 0.768.
+const MEANING_CONTEXT_SENTENCES: usize = 1;
 /// Chunks on each side of a candidate chunk that are scored with it.
 const NEIGHBOUR_CHUNKS: u32 = 1;
 
@@ -58,6 +71,14 @@ pub(crate) fn find_passages(
         return Ok(Vec::new());
     };
     let mut analyzer = index.analyzer()?;
+    // "old" in "how old is she?" asks for a number; it does not say where (see `cue_words`).
+    let cues = AnswerKind::cue_words(question);
+    let kept: Vec<String> = terms
+        .iter()
+        .filter(|t| !cues.contains(t))
+        .cloned()
+        .collect();
+    let terms: &[String] = if kept.is_empty() { terms } else { &kept };
     let stems = analyzer.analyze_words(terms);
     if stems.is_empty() {
         return Ok(Vec::new());
@@ -164,7 +185,7 @@ pub(crate) fn find_passages(
             limits: visible.notices.clone(),
         });
     }
-    choose(ctx, candidates, terms, opts.passages.max(1), docs)
+    choose(ctx, candidates, question, terms, opts.passages.max(1), docs)
 }
 
 /// Whether an index entry describes chunk `entry.chunk_index` of `chunks` as it is.
@@ -222,6 +243,7 @@ fn regions_of(
 fn choose(
     ctx: &QaContext<'_>,
     candidates: Vec<Candidate>,
+    question: &str,
     terms: &[String],
     wanted: usize,
     docs: &mut DocumentCache,
@@ -240,6 +262,7 @@ fn choose(
             .then(a.1.cmp(&b.1))
             .then(a.2.first.cmp(&b.2.first))
     });
+    rerank_by_meaning(ctx, &candidates, question, &mut ranked, docs)?;
     let mut taken: Vec<Vec<Range<u64>>> = vec![Vec::new(); candidates.len()];
     let mut evidence = Vec::new();
     for (c, r, window) in ranked {
@@ -296,6 +319,83 @@ fn choose(
         });
     }
     Ok(evidence)
+}
+
+/// Re-orders the best [`RERANK_WINDOWS`] windows of `ranked` (sorted best first by word
+/// score) by their word score, as a share of the best one's, plus [`MEANING_WEIGHT`] × the
+/// cosine of their meaning (with [`MEANING_CONTEXT_SENTENCES`] around them) with the
+/// question's (static word vectors, [`crate::semantic`]); windows further down keep their
+/// order after them.
+///
+/// Measured on the evaluation set (recall@1 / recall@3, against 0.602 / 0.729 by words
+/// alone): this weighted sum 0.635 / 0.751 (weights 0.4–0.7 within ±0.01; 1.0 gave 0.613, 2.0
+/// 0.580); reciprocal-rank fusion 0.569–0.613; the cosine standardised over the candidates
+/// 0.541–0.608; 15 or 100 windows instead of 40 the same; the meaning alone 0.392; each
+/// question piece matched to its nearest piece of the window instead of one vector per text
+/// (0.575–0.624).
+fn rerank_by_meaning(
+    ctx: &QaContext<'_>,
+    candidates: &[Candidate],
+    question: &str,
+    ranked: &mut [(usize, usize, Window)],
+    docs: &mut DocumentCache,
+) -> Result<(), QaError> {
+    let n = ranked.len().min(RERANK_WINDOWS);
+    if n < 2 {
+        return Ok(());
+    }
+    // The table is compiled in and checked by a test, so this fails only in a broken build;
+    // the ranking by words alone still works then, and the reader is told why it is weaker.
+    let table = match crate::semantic::bundled() {
+        Ok(table) => table,
+        Err(e) => {
+            ctx.library
+                .notice(format!("passages ranked by words only: {e}"));
+            return Ok(());
+        }
+    };
+    let mut query = vec![0.0; table.dims()];
+    crate::semantic::add_text(table, question, &mut query);
+    let mut meaning = vec![0.0f32; n];
+    let mut window_vector = vec![0.0; table.dims()];
+    for (c, candidate) in candidates.iter().enumerate() {
+        if !ranked[..n].iter().any(|r| r.0 == c) {
+            continue;
+        }
+        let (doc, _) = docs.get(ctx, &candidate.id, None)?;
+        for (i, (_, r, w)) in ranked[..n].iter().enumerate().filter(|(_, x)| x.0 == c) {
+            let region = &candidate.regions[*r];
+            let s = &region.sentences;
+            let first = w.first.saturating_sub(MEANING_CONTEXT_SENTENCES);
+            let last = (w.end - 1 + MEANING_CONTEXT_SENTENCES).min(s.len() - 1);
+            let start = region.start as usize + s[first].start;
+            let end = region.start as usize + s[last].end;
+            let Some(text) = doc.text.get(start..end) else {
+                continue;
+            };
+            window_vector.fill(0.0);
+            crate::semantic::add_text(table, text, &mut window_vector);
+            meaning[i] = crate::semantic::cosine(&query, &window_vector);
+        }
+    }
+    let top_score = ranked[0].2.score.max(f32::MIN_POSITIVE);
+    let fused: Vec<f32> = (0..n)
+        .map(|i| ranked[i].2.score / top_score + MEANING_WEIGHT * meaning[i])
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| fused[b].total_cmp(&fused[a]).then(a.cmp(&b)));
+    // The evidence shows the fused score, in the word score's units, so that the scores a
+    // reader sees fall in the order the passages are given.
+    let reordered: Vec<(usize, usize, Window)> = order
+        .iter()
+        .map(|&i| {
+            let (c, r, mut w) = ranked[i];
+            w.score = fused[i] * top_score;
+            (c, r, w)
+        })
+        .collect();
+    ranked[..n].copy_from_slice(&reordered);
+    Ok(())
 }
 
 /// The sentence of `range` (a byte range of `text`, a document's text in `library`) that best
