@@ -280,10 +280,13 @@ fn a_gpu_device_without_the_cuda_build_is_a_clear_error_that_loses_nothing() {
     );
     // The config file's device, with a name no build knows.
     sandbox.write_config("device = \"tpu\"\n");
-    let out = sandbox.run(&["ask", "What was the liability cap?"]);
+    let out = sandbox.run(&["ingest", "sample-docs"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "device = \"tpu\" was accepted");
-    assert!(stderr.contains("tpu"), "{stderr}");
+    assert!(
+        stderr.contains("unknown device \"tpu\"") && stderr.contains("cuda:N"),
+        "{stderr}"
+    );
 }
 
 #[test]
