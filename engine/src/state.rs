@@ -22,6 +22,13 @@ pub struct LayerState {
     pub ffn_x: Vec<f32>,
 }
 
+impl LayerState {
+    /// The five vectors in the order they are saved and uploaded: att_x, aa, bb, pp, ffn_x.
+    pub fn vectors(&self) -> [&[f32]; 5] {
+        [&self.att_x, &self.aa, &self.bb, &self.pp, &self.ffn_x]
+    }
+}
+
 /// Everything the model carries from one token to the next. Cloning forks it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -134,11 +141,10 @@ impl State {
             bincode::serde::decode_from_slice(body, config)
                 .map_err(|e| StateError::Damaged(e.to_string()))?;
         let width = state.width();
-        let consistent = state.layers.iter().all(|l| {
-            [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
-                .iter()
-                .all(|v| v.len() == width)
-        });
+        let consistent = state
+            .layers
+            .iter()
+            .all(|l| l.vectors().iter().all(|v| v.len() == width));
         if !consistent || state.tokens_consumed != header.tokens_consumed {
             return Err(StateError::Damaged("inconsistent vectors".into()));
         }
@@ -189,11 +195,10 @@ impl ModelShape {
     /// every token below the vocabulary size (both forward paths give the same errors).
     pub(crate) fn check_input(&self, tokens: &[u32], state: &State) -> Result<(), EngineError> {
         if state.layers.len() != self.n_layer
-            || state.layers.iter().any(|l| {
-                [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x]
-                    .iter()
-                    .any(|v| v.len() != self.n_embd)
-            })
+            || state
+                .layers
+                .iter()
+                .any(|l| l.vectors().iter().any(|v| v.len() != self.n_embd))
         {
             return Err(EngineError::StateShape {
                 got_layers: state.layers.len(),

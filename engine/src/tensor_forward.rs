@@ -249,7 +249,7 @@ impl TensorModel {
         let c = self.shape.n_embd;
         let mut host = Vec::with_capacity(self.shape.state_floats());
         for l in &state.layers {
-            for v in [&l.att_x, &l.aa, &l.bb, &l.pp, &l.ffn_x] {
+            for v in l.vectors() {
                 host.extend_from_slice(v);
             }
         }

@@ -91,13 +91,7 @@ pub fn rel_to_max(a: &[f32], b: &[f32]) -> f32 {
 pub fn state_rel_diff(a: &engine::State, b: &engine::State) -> f32 {
     let mut worst = 0.0f32;
     for (la, lb) in a.layers.iter().zip(&b.layers) {
-        for (va, vb) in [
-            (&la.att_x, &lb.att_x),
-            (&la.aa, &lb.aa),
-            (&la.bb, &lb.bb),
-            (&la.pp, &lb.pp),
-            (&la.ffn_x, &lb.ffn_x),
-        ] {
+        for (va, vb) in la.vectors().into_iter().zip(lb.vectors()) {
             worst = worst.max(rel_to_max(va, vb));
         }
     }
@@ -157,4 +151,18 @@ pub fn test_device() -> candle_core::Device {
         }
         _ => candle_core::Device::Cpu,
     }
+}
+
+/// Index of the largest value (the first of equals).
+pub fn argmax(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 {
+                (i, v)
+            } else {
+                best
+            }
+        })
+        .0
 }

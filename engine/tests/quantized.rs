@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture, rel_to_max};
+use common::{argmax, fixture, rel_to_max};
 use engine::convert;
 use engine::tools::quant_random::{ensure_random_gguf, write_random_gguf};
 use engine::tools::random_init::random_weights;
@@ -60,19 +60,6 @@ fn tokens_2000() -> Vec<u32> {
             (x % 512) as u32
         })
         .collect()
-}
-
-fn argmax(row: &[f32]) -> usize {
-    row.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
-            if v > best.1 {
-                (i, v)
-            } else {
-                best
-            }
-        })
-        .0
 }
 
 /// (top-1 agreement, mean and max over positions of max|Δlogit| / max|logit|).

@@ -13,7 +13,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{fixture, rel_to_max, test_device};
+use common::{argmax, fixture, rel_to_max, test_device};
 use engine::{DeviceMatrices, EngineError, Model, ModelShape, TensorModel, WeightPrecision};
 
 /// The demo model (4 × 256, vocabulary 4096) and the first 2,000 tokens of the sample novella.
@@ -58,19 +58,6 @@ fn top_two_gap(row: &[f32]) -> f32 {
         }
     }
     first - second
-}
-
-fn argmax(row: &[f32]) -> usize {
-    row.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
-            if v > best.1 {
-                (i, v)
-            } else {
-                best
-            }
-        })
-        .0
 }
 
 /// How far two runs' logits (`[tokens × vocab]`) are apart.

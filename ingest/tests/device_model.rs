@@ -142,13 +142,7 @@ fn reading_and_asking_on_a_candle_device_match_the_cpu_engine() {
     for ((doc_a, at_a, sa), (doc_b, at_b, sb)) in a.iter().zip(&b) {
         assert_eq!((doc_a, at_a), (doc_b, at_b));
         for (la, lb) in sa.layers.iter().zip(&sb.layers) {
-            for (va, vb) in [
-                (&la.att_x, &lb.att_x),
-                (&la.aa, &lb.aa),
-                (&la.bb, &lb.bb),
-                (&la.pp, &lb.pp),
-                (&la.ffn_x, &lb.ffn_x),
-            ] {
+            for (va, vb) in la.vectors().into_iter().zip(lb.vectors()) {
                 for (x, y) in va.iter().zip(vb.iter()) {
                     worst = worst.max((x - y).abs() / (1.0 + x.abs()));
                 }
