@@ -258,6 +258,26 @@ fn bench_refuses_a_precision_it_would_not_apply_to_a_checkpoint() {
     );
 }
 
+#[test]
+fn convert_makes_the_output_folder_it_needs() {
+    let sandbox = Sandbox::new();
+    let out_path = sandbox.path("not/yet/there/demo-q8_0.gguf");
+    let out = sandbox.run(&[
+        "convert",
+        "models/demo/rwkv4-demo.safetensors",
+        out_path.to_str().unwrap(),
+        "--to",
+        "q8_0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_path.is_file());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote"));
+}
+
 #[cfg(not(feature = "cuda"))]
 #[test]
 fn a_gpu_device_without_the_cuda_build_is_a_clear_error_that_loses_nothing() {

@@ -217,6 +217,12 @@ pub fn convert(_ctx: &Context, args: ConvertArgs) -> Result<ExitCode> {
         .to
         .parse()
         .map_err(|e| anyhow::anyhow!("--to {}: {e:?} (use q8_0, f16 or f32)", args.to))?;
+    // The output's folder is made if missing: the README converts into `target/`, which a fresh
+    // checkout built with another CARGO_TARGET_DIR does not have.
+    if let Some(folder) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("making the folder {}", folder.display()))?;
+    }
     let report = engine::convert(&args.input, &args.output, target).with_context(|| {
         format!(
             "converting {} to {}",
