@@ -56,7 +56,7 @@ pub enum EngineError {
     /// `forward` was called with no tokens, so there are no logits to return.
     #[error("forward needs at least one token")]
     NoTokens,
-    /// [`crate::Model::read_cancellable`] saw its flag set; the state is half-advanced.
+    /// [`crate::LanguageModel::read_cancellable`] saw its flag set; the state is half-advanced.
     #[error("reading was cancelled")]
     Cancelled,
     /// A tensor operation inside candle failed. (Not a `#[source]`: the message already holds

@@ -2,8 +2,6 @@
 //! product, the WKV recurrence as a sequential loop over the chunk, the output head only when logits
 //! are wanted. Long inputs are cut into sub-chunks, which changes nothing but peak memory.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::error::EngineError;
 use crate::kernels;
 use crate::model::Model;
@@ -35,18 +33,6 @@ impl Model {
     /// An empty slice is allowed and changes nothing.
     pub fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
         self.run(tokens, state, Logits::None).map(|_| ())
-    }
-
-    /// [`Model::read`] that stops soon after `cancel` is set — between two layers, so within a
-    /// fraction of a second even for the largest models — with [`EngineError::Cancelled`]. A
-    /// cancelled read leaves `state` part-way through a layer stack: throw it away.
-    pub fn read_cancellable(
-        &self,
-        tokens: &[u32],
-        state: &mut State,
-        cancel: &AtomicBool,
-    ) -> Result<(), EngineError> {
-        self.read_with(tokens, state, &mut || !cancel.load(Ordering::Relaxed))
     }
 
     /// [`Model::read`] that calls `between_layers` before every layer of every pass: it may block

@@ -56,7 +56,9 @@ pub trait LanguageModel: Send + Sync + std::fmt::Debug {
         self.read_with(tokens, state, &mut || true)
     }
 
-    /// [`LanguageModel::read_with`] that stops soon after `cancel` is set.
+    /// [`LanguageModel::read_with`] that stops soon after `cancel` is set — between two layers, so
+    /// within a fraction of a second even for the largest models — with
+    /// [`EngineError::Cancelled`]; throw the state away then.
     fn read_cancellable(
         &self,
         tokens: &[u32],

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{chunking_tokens, fixture, forward_in_uneven_splits, max_abs_diff, state_rel_diff};
-use engine::Model;
+use engine::{LanguageModel, Model};
 
 #[test]
 fn one_call_token_by_token_and_uneven_splits_agree() {

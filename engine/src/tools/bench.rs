@@ -84,7 +84,7 @@ pub struct BenchReport {
     /// operations.
     #[serde(default)]
     pub int8_peak_gops: Option<f64>,
-    /// On a device ([`run_bench_on_device`]): bytes of weights the [`TensorModel`] holds there
+    /// On a device ([`run_bench_on_device`]): bytes of weights the [`crate::TensorModel`] holds there
     /// (matrices in their device form, vectors in f32; the embedding stays on the host).
     #[serde(default)]
     pub device_weight_bytes: Option<u64>,
