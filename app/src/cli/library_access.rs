@@ -1,12 +1,13 @@
 //! What the library commands share: the model and library they open, and finding the documents
 //! a `--doc NAME` means.
 
+use std::sync::Arc;
+
 use anyhow::{bail, Context as _, Result};
 use ingest::{DocumentRecord, Library};
 
 use super::Context;
 use crate::tui::inert_text::inert_name;
-use std::sync::Arc;
 
 /// The model (on the chosen device) and tokenizer chosen by the options and config.
 pub(super) fn load_model(
