@@ -32,6 +32,20 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// A one-token chunk on page 1 covering `start..end`, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(index: u32, start: u64, end: u64) -> Chunk {
+        Chunk {
+            index,
+            byte_start: start,
+            byte_end: end,
+            page_start: 1,
+            page_end: 1,
+            token_count: 1,
+            token_offset: u64::from(index),
+        }
+    }
+
     /// The chunk's byte range, for slicing the document text.
     pub fn byte_range(&self) -> std::ops::Range<usize> {
         self.byte_start as usize..self.byte_end as usize

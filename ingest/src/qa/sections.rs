@@ -221,15 +221,7 @@ mod tests {
     use super::*;
 
     fn chunk(index: u32, start: u64, end: u64) -> Chunk {
-        Chunk {
-            index,
-            byte_start: start,
-            byte_end: end,
-            page_start: 1,
-            page_end: 1,
-            token_count: 1,
-            token_offset: index as u64,
-        }
+        Chunk::for_test(index, start, end)
     }
 
     #[test]
