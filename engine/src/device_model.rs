@@ -28,7 +28,6 @@ pub struct DeviceModel {
     tensor: TensorModel,
     info: ModelInfo,
     fingerprint: Fingerprint,
-    device: String,
 }
 
 impl DeviceModel {
@@ -67,14 +66,13 @@ impl DeviceModel {
         };
         let info = ModelInfo {
             precision: matrices.name().to_string(),
-            device: device.clone(),
+            device,
             ..model.info().clone()
         };
         DeviceModel {
             tensor,
             info,
             fingerprint,
-            device,
         }
     }
 
@@ -109,10 +107,6 @@ impl LanguageModel for DeviceModel {
 
     fn fingerprint(&self) -> &Fingerprint {
         &self.fingerprint
-    }
-
-    fn device(&self) -> &str {
-        &self.device
     }
 
     fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {

@@ -27,10 +27,6 @@ pub trait LanguageModel: Send + Sync + std::fmt::Debug {
     /// a state is resumed only by a model with the same fingerprint.
     fn fingerprint(&self) -> &Fingerprint;
 
-    /// Where it computes: `cpu` for the CPU engine; `cuda:0`, … for a GPU; `candle-cpu` for
-    /// candle's tensor operations on the CPU (the GPU's code path, for tests).
-    fn device(&self) -> &str;
-
     /// Feeds `tokens` (at least one), advancing `state`, and returns the logits after the last
     /// token (length = vocabulary).
     fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError>;
@@ -45,6 +41,12 @@ pub trait LanguageModel: Send + Sync + std::fmt::Debug {
         state: &mut State,
         between_layers: &mut dyn FnMut() -> bool,
     ) -> Result<(), EngineError>;
+
+    /// Where it computes (its [`ModelInfo::device`]): `cpu` for the CPU engine; `cuda:0`, … for a
+    /// GPU; `candle-cpu` for candle's tensor operations on the CPU (the GPU's code path, for tests).
+    fn device(&self) -> &str {
+        &self.info().device
+    }
 
     /// The empty state (nothing read yet).
     fn new_state(&self) -> State {
@@ -82,10 +84,6 @@ impl LanguageModel for Model {
         Model::fingerprint(self)
     }
 
-    fn device(&self) -> &str {
-        "cpu"
-    }
-
     fn forward(&self, tokens: &[u32], state: &mut State) -> Result<Vec<f32>, EngineError> {
         Model::forward(self, tokens, state)
     }
@@ -97,13 +95,5 @@ impl LanguageModel for Model {
         between_layers: &mut dyn FnMut() -> bool,
     ) -> Result<(), EngineError> {
         Model::read_with(self, tokens, state, between_layers)
-    }
-
-    fn new_state(&self) -> State {
-        Model::new_state(self)
-    }
-
-    fn read(&self, tokens: &[u32], state: &mut State) -> Result<(), EngineError> {
-        Model::read(self, tokens, state)
     }
 }
