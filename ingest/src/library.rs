@@ -52,6 +52,25 @@ pub struct ReadingProgress {
 }
 
 impl ReadingProgress {
+    /// The progress `checkpoints` (a document's, sorted by position, as
+    /// [`Library::checkpoints`] lists them) stand for, for a caller that has listed them already.
+    pub fn of(record: &DocumentRecord, checkpoints: &[CheckpointInfo]) -> ReadingProgress {
+        match checkpoints.last() {
+            Some(c) => ReadingProgress {
+                chunks_read: c.header.chunks_read,
+                chunk_count: record.chunk_count,
+                tokens_read: c.header.token_offset,
+                page: c.header.page,
+            },
+            None => ReadingProgress {
+                chunks_read: 0,
+                chunk_count: record.chunk_count,
+                tokens_read: 0,
+                page: 0,
+            },
+        }
+    }
+
     /// Whether the whole document has been read.
     pub fn is_complete(&self) -> bool {
         self.chunk_count > 0 && self.chunks_read == self.chunk_count
@@ -485,20 +504,7 @@ impl Library {
     ) -> Result<ReadingProgress> {
         let record = self.document(id)?;
         let (found, _) = self.checkpoints(id, fingerprint)?;
-        Ok(match found.last() {
-            Some(c) => ReadingProgress {
-                chunks_read: c.header.chunks_read,
-                chunk_count: record.chunk_count,
-                tokens_read: c.header.token_offset,
-                page: c.header.page,
-            },
-            None => ReadingProgress {
-                chunks_read: 0,
-                chunk_count: record.chunk_count,
-                tokens_read: 0,
-                page: 0,
-            },
-        })
+        Ok(ReadingProgress::of(&record, &found))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Library and answer types (ingest, ingest::qa) → the TUI's plain-data state types.
 
 use ingest::qa::{self, EvidenceRole, PassageRead, Provenance};
-use ingest::{DocumentRecord, DocumentStatus, IngestError, Library};
+use ingest::{DocumentRecord, DocumentStatus, IngestError, Library, ReadingProgress};
 
 use crate::tui::draw::format_count;
 use crate::tui::state::{
@@ -47,20 +47,20 @@ fn doc_entry(
         (DocumentStatus::Extracted, _) => DocStatus::Pending,
         (DocumentStatus::Indexed, None) => DocStatus::Indexed,
         (DocumentStatus::Indexed, Some(fp)) => {
-            if let Ok((found, _)) = library.checkpoints(&record.id, fp) {
-                entry.checkpoints = found.len() as u32;
-                entry.checkpoint_bytes = found
-                    .iter()
-                    .filter_map(|c| std::fs::metadata(&c.path).ok())
-                    .map(|m| m.len())
-                    .sum();
-                entry.checkpoint_every_chunks = found
-                    .iter()
-                    .max_by_key(|c| c.header.chunks_read)
-                    .map_or(0, |c| c.header.checkpoint_every_chunks);
-            }
-            match library.reading_progress(&record.id, fp) {
-                Ok(p) => {
+            // One listing of the checkpoints gives both their figures and the progress.
+            match library.checkpoints(&record.id, fp) {
+                Ok((found, _)) => {
+                    entry.checkpoints = found.len() as u32;
+                    entry.checkpoint_bytes = found
+                        .iter()
+                        .filter_map(|c| std::fs::metadata(&c.path).ok())
+                        .map(|m| m.len())
+                        .sum();
+                    entry.checkpoint_every_chunks = found
+                        .iter()
+                        .max_by_key(|c| c.header.chunks_read)
+                        .map_or(0, |c| c.header.checkpoint_every_chunks);
+                    let p = ReadingProgress::of(record, &found);
                     entry.tokens = p.tokens_read;
                     if p.is_complete() {
                         DocStatus::Ready
