@@ -46,14 +46,19 @@ const DATE_CUES: &[&[&str]] = &[
     &["which", "day"], &["what", "time"], &["what", "month"], &["which", "month"],
 ];
 
+/// The question's words, lowercased, split at anything not alphanumeric.
+fn lowercase_words(question: &str) -> Vec<String> {
+    question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
 impl AnswerKind {
     /// The kind `question` asks for, if its words say.
     pub fn of_question(question: &str) -> Option<AnswerKind> {
-        let words: Vec<String> = question
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
+        let words = lowercase_words(question);
         let has = |cue: &[&str]| words.windows(cue.len()).any(|w| w == cue);
         if DATE_CUES.iter().any(|c| has(c)) {
             Some(AnswerKind::Date)
@@ -69,11 +74,7 @@ impl AnswerKind {
     /// uses the same adjective ("an old maid", "big words"), rarely the one that gives the
     /// number ("about twenty-seven", "ten feet wide"). Lowercased.
     pub fn cue_words(question: &str) -> Vec<String> {
-        let words: Vec<String> = question
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
+        let words = lowercase_words(question);
         let mut out = Vec::new();
         for cue in NUMBER_CUES {
             for w in words.windows(cue.len()).filter(|w| w == cue) {
