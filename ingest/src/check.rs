@@ -391,27 +391,14 @@ fn check_checkpoints(
     documents: &BTreeMap<String, CheckedDocument>,
     report: &mut CheckReport,
 ) {
-    let root = dir.join("checkpoints");
-    let Ok(models) = std::fs::read_dir(&root) else {
+    let Some(model_dirs) = sorted_entries(&dir.join("checkpoints")) else {
         return;
     };
-    let mut model_dirs: Vec<PathBuf> = models.flatten().map(|e| e.path()).collect();
-    model_dirs.sort();
-    for model_dir in model_dirs {
-        let fingerprint = model_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let Ok(docs) = std::fs::read_dir(&model_dir) else {
+    for (model_dir, fingerprint) in model_dirs {
+        let Some(doc_dirs) = sorted_entries(&model_dir) else {
             continue;
         };
-        let mut doc_dirs: Vec<PathBuf> = docs.flatten().map(|e| e.path()).collect();
-        doc_dirs.sort();
-        for doc_dir in doc_dirs {
-            let id = doc_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for (doc_dir, id) in doc_dirs {
             let Some(doc) = documents.get(&id) else {
                 report.problems.push(Problem {
                     path: doc_dir.clone(),
@@ -430,6 +417,28 @@ fn check_checkpoints(
             check_model_checkpoints(&doc_dir, &fingerprint, record, report);
         }
     }
+}
+
+/// The entries of folder `dir`, sorted, each with its file name; `None` when it cannot be read.
+fn sorted_entries(dir: &Path) -> Option<Vec<(PathBuf, String)>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    Some(
+        entries
+            .into_iter()
+            .map(|path| {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (path, name)
+            })
+            .collect(),
+    )
 }
 
 fn check_model_checkpoints(
