@@ -2,8 +2,15 @@
 //! checkpoints, all in one directory (see `LAYOUT.md` in this crate). [`Library`] reads; it works
 //! while another process writes. [`LibraryWriter`] holds the writer lock.
 
-use crate::checkpoint::{self, CheckpointHeader, CheckpointInfo, DamagedCheckpoint};
-use crate::chunk::{Chunk, TextEncoder};
+mod format_file;
+mod reading_state;
+
+pub use format_file::LIBRARY_FILE;
+pub(crate) use format_file::{check_format, library_file_damage, write_library_file};
+pub(crate) use reading_state::load_state;
+pub use reading_state::{chunk_tokens, ReadingProgress, StartPoint};
+
+use crate::chunk::Chunk;
 use crate::document::{DocumentFiles, DocumentRecord};
 use crate::error::{IngestError, Result};
 use crate::index::{ChunkIndex, IndexedChunk, Snippet};
@@ -13,9 +20,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// Version of the library layout (`library.json`).
-pub const LIBRARY_FORMAT_VERSION: u32 = 1;
 
 /// A search result: a chunk of a document, where it is, and an excerpt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,61 +40,6 @@ pub struct SearchHit {
     pub pages: (u32, u32),
     /// Highlighted excerpt.
     pub snippet: Option<Snippet>,
-}
-
-/// How far a model has read a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ReadingProgress {
-    /// Chunks covered by the latest checkpoint.
-    pub chunks_read: u32,
-    /// Chunks in the document.
-    pub chunk_count: u32,
-    /// Tokens covered by the latest checkpoint.
-    pub tokens_read: u64,
-    /// Page reached (0 when nothing is read).
-    pub page: u32,
-}
-
-impl ReadingProgress {
-    /// The progress `checkpoints` (a document's, sorted by position, as
-    /// [`Library::checkpoints`] lists them) stand for, for a caller that has listed them already.
-    pub fn of(record: &DocumentRecord, checkpoints: &[CheckpointInfo]) -> ReadingProgress {
-        match checkpoints.last() {
-            Some(c) => ReadingProgress {
-                chunks_read: c.header.chunks_read,
-                chunk_count: record.chunk_count,
-                tokens_read: c.header.token_offset,
-                page: c.header.page,
-            },
-            None => ReadingProgress {
-                chunks_read: 0,
-                chunk_count: record.chunk_count,
-                tokens_read: 0,
-                page: 0,
-            },
-        }
-    }
-
-    /// Whether the whole document has been read.
-    pub fn is_complete(&self) -> bool {
-        self.chunk_count > 0 && self.chunks_read == self.chunk_count
-    }
-}
-
-/// Where to start reading so that the state is right at chunk `chunks_read`: either a stored
-/// checkpoint or a fresh state at chunk 0.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StartPoint {
-    /// The state: covers chunks `0..chunks_read`.
-    pub state: engine::State,
-    /// Chunks the state covers (next chunk to read).
-    pub chunks_read: u32,
-    /// Tokens the state covers.
-    pub token_offset: u64,
-    /// The checkpoint used; `None` when starting from a fresh state.
-    pub checkpoint: Option<CheckpointInfo>,
-    /// Damaged or unusable checkpoints passed over on the way.
-    pub warnings: Vec<String>,
 }
 
 /// Read access to a library directory.
@@ -395,220 +344,6 @@ impl Library {
         }
         Ok(hits)
     }
-
-    /// Checkpoints of a document for the model with `fingerprint` (current document version
-    /// only), sorted by position, and the files found damaged by their header.
-    pub fn checkpoints(
-        &self,
-        id: &str,
-        fingerprint: &engine::Fingerprint,
-    ) -> Result<(Vec<CheckpointInfo>, Vec<DamagedCheckpoint>)> {
-        let record = self.document(id)?;
-        let dir = checkpoint::checkpoint_dir(&self.checkpoints_root(), &fingerprint.0, id);
-        Ok(checkpoint::list_checkpoints(
-            &dir,
-            &fingerprint.0,
-            &record.digest,
-        ))
-    }
-
-    /// The checkpoint with the most chunks read that is at or before chunk `chunk_index`, i.e.
-    /// whose state lets reading start at or before that chunk. `None`: start from a fresh state.
-    pub fn nearest_checkpoint_at_or_before(
-        &self,
-        id: &str,
-        fingerprint: &engine::Fingerprint,
-        chunk_index: u32,
-    ) -> Result<Option<CheckpointInfo>> {
-        let (found, _) = self.checkpoints(id, fingerprint)?;
-        Ok(found
-            .into_iter()
-            .rfind(|c| c.header.chunks_read <= chunk_index))
-    }
-
-    /// Loads and verifies a checkpoint for `model` (checksum, model, document version).
-    pub fn load_checkpoint(
-        &self,
-        info: &CheckpointInfo,
-        model: &dyn engine::LanguageModel,
-    ) -> Result<(CheckpointHeader, engine::State)> {
-        let record = self.document(&info.header.document_id)?;
-        load_state(&info.path, model, &record.digest)
-    }
-
-    /// A state from which reading chunk `chunk_index` onwards is right: the nearest usable
-    /// checkpoint at or before it (damaged ones are passed over with a warning), else a fresh
-    /// state at chunk 0. Reading chunks `chunks_read..=chunk_index` with [`chunk_tokens`] then
-    /// gives the state at the end of that chunk.
-    pub fn start_point(
-        &self,
-        id: &str,
-        model: &dyn engine::LanguageModel,
-        chunk_index: u32,
-    ) -> Result<StartPoint> {
-        let record = self.document(id)?;
-        let (found, damaged) = self.checkpoints(id, model.fingerprint())?;
-        let mut warnings: Vec<String> = damaged
-            .iter()
-            .filter(|d| d.position.is_none_or(|p| p <= chunk_index))
-            .map(ToString::to_string)
-            .collect();
-        for info in found
-            .iter()
-            .rev()
-            .filter(|c| c.header.chunks_read <= chunk_index)
-        {
-            match load_state(&info.path, model, &record.digest) {
-                Ok((header, state)) => {
-                    return Ok(StartPoint {
-                        state,
-                        chunks_read: header.chunks_read,
-                        token_offset: header.token_offset,
-                        checkpoint: Some(info.clone()),
-                        warnings,
-                    })
-                }
-                Err(e) => warnings.push(format!("skipped damaged checkpoint: {e}")),
-            }
-        }
-        Ok(StartPoint {
-            state: model.new_state(),
-            chunks_read: 0,
-            token_offset: 0,
-            checkpoint: None,
-            warnings,
-        })
-    }
-
-    /// The state after the whole document, if the model has read it all.
-    pub fn final_state(
-        &self,
-        id: &str,
-        model: &dyn engine::LanguageModel,
-    ) -> Result<Option<(CheckpointHeader, engine::State)>> {
-        let record = self.document(id)?;
-        let (found, _) = self.checkpoints(id, model.fingerprint())?;
-        match found.last() {
-            Some(last) if last.header.is_final() => {
-                load_state(&last.path, model, &record.digest).map(Some)
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// How far the model with `fingerprint` has read a document (from checkpoint headers).
-    pub fn reading_progress(
-        &self,
-        id: &str,
-        fingerprint: &engine::Fingerprint,
-    ) -> Result<ReadingProgress> {
-        let record = self.document(id)?;
-        let (found, _) = self.checkpoints(id, fingerprint)?;
-        Ok(ReadingProgress::of(&record, &found))
-    }
-}
-
-/// The tokens the model reads for `chunk`: `encoder.encode_text(&text[chunk range])`. Ingestion
-/// and question answering both use this, so a state resumed from a checkpoint plus re-read chunks
-/// equals the state ingestion had at that point.
-pub fn chunk_tokens(encoder: &dyn TextEncoder, text: &str, chunk: &Chunk) -> Result<Vec<u32>> {
-    let body = text.get(chunk.byte_range()).ok_or_else(|| {
-        IngestError::Tokenizer(format!(
-            "chunk {} is outside the document text",
-            chunk.index
-        ))
-    })?;
-    encoder.encode_text(body).map_err(IngestError::Tokenizer)
-}
-
-pub(crate) fn load_state(
-    path: &Path,
-    model: &dyn engine::LanguageModel,
-    digest: &str,
-) -> Result<(CheckpointHeader, engine::State)> {
-    let fingerprint = model.fingerprint();
-    let (header, bytes) = checkpoint::read_checkpoint(path, &fingerprint.0, digest)?;
-    let state =
-        engine::State::from_bytes(&bytes, fingerprint).map_err(|e| IngestError::Checkpoint {
-            path: path.to_path_buf(),
-            reason: format!("state: {e}"),
-        })?;
-    Ok((header, state))
-}
-
-/// The library file's name.
-pub const LIBRARY_FILE: &str = "library.json";
-
-/// What `library.json` holds.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct LibraryFile {
-    format_version: u32,
-}
-
-/// Checks `library.json`, writing it when absent. `Ok(Err(sentence))`: it is damaged (it holds
-/// nothing a reader needs, so reading goes on and a writer rewrites it); a library of another
-/// format version is an error.
-pub(crate) fn check_format(dir: &Path) -> Result<std::result::Result<(), String>> {
-    let path = dir.join(LIBRARY_FILE);
-    match crate::atomic_file::read_json::<LibraryFile>(&path) {
-        // A changed digit is damage when the documents are of this build's format; a library
-        // written by a newer build is refused.
-        Ok(Some(f))
-            if f.format_version != LIBRARY_FORMAT_VERSION && !documents_of_this_format(dir) =>
-        {
-            Err(IngestError::Corrupt {
-                path,
-                reason: format!(
-                    "library format version {}, this build reads {LIBRARY_FORMAT_VERSION}",
-                    f.format_version
-                ),
-            })
-        }
-        Ok(Some(f)) if f.format_version != LIBRARY_FORMAT_VERSION => Ok(Err(format!(
-            "{}: damaged library file: says format version {}, but its documents are of version {LIBRARY_FORMAT_VERSION}; it is rewritten by `rwkv-reader check --repair` or the next `ingest`",
-            path.display(),
-            f.format_version
-        ))),
-        Ok(Some(_)) => Ok(Ok(())),
-        Ok(None) => write_library_file(dir).map(Ok),
-        Err(e) => Ok(Err(format!(
-            "{e}; it is rewritten by `rwkv-reader check --repair` or the next `ingest`"
-        ))),
-    }
-}
-
-/// What is wrong with `library.json`, if anything (for `check`); a library of a newer format is
-/// an error.
-pub(crate) fn library_file_damage(dir: &Path) -> Result<Option<String>> {
-    if !dir.join(LIBRARY_FILE).exists() {
-        return Ok(Some(format!(
-            "{}: missing",
-            dir.join(LIBRARY_FILE).display()
-        )));
-    }
-    Ok(check_format(dir)?.err())
-}
-
-/// Writes `library.json` (atomically).
-pub(crate) fn write_library_file(dir: &Path) -> Result<()> {
-    crate::atomic_file::write_json_atomic(
-        &dir.join(LIBRARY_FILE),
-        &LibraryFile {
-            format_version: LIBRARY_FORMAT_VERSION,
-        },
-    )
-}
-
-/// Whether a document record in `dir` parses as this build's format (a library file that says
-/// otherwise is then damaged, not newer).
-fn documents_of_this_format(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir.join("documents")) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let files = DocumentFiles::new(&dir.join("documents"), &e.file_name().to_string_lossy());
-        matches!(files.read_record(), Ok(Some(_)))
-    })
 }
 
 /// Whether the library has any document folder.
@@ -628,12 +363,6 @@ fn entry_matches(entry: &IndexedChunk, chunks: &[Chunk]) -> bool {
             && c.byte_end == entry.byte_range.end
             && (c.page_start, c.page_end) == entry.pages
     })
-}
-
-impl TextEncoder for engine::Tokenizer {
-    fn encode_text(&self, text: &str) -> std::result::Result<Vec<u32>, String> {
-        self.encode(text).map_err(|e| e.to_string())
-    }
 }
 
 #[cfg(test)]
