@@ -3,7 +3,7 @@
 use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
 use crate::html::html_to_text;
-use crate::pdf::{extract_pdf_reporting, PageStatus, PdfError, PdfOptions};
+use crate::pdf::{extract_pdf_reporting, remove_page_furniture, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
 
@@ -157,7 +157,8 @@ fn extract_pdf_document(
     cancel: &AtomicBool,
     on_page: &mut dyn FnMut(u32, u32),
 ) -> Result<ExtractedDocument, ExtractError> {
-    let pages = extract_pdf_reporting(&file.path, options, cancel, on_page)?;
+    let mut pages = extract_pdf_reporting(&file.path, options, cancel, on_page)?;
+    remove_page_furniture(&mut pages);
     let mut text = String::new();
     let mut spans = Vec::with_capacity(pages.len());
     let mut warnings = Vec::new();

@@ -99,8 +99,8 @@ pub use index::Snippet;
 pub use library::{chunk_tokens, Library, ReadingProgress, SearchHit, StartPoint};
 pub use library_writer::LibraryWriter;
 pub use pdf::{
-    extract_pdf, extract_pdf_cancellable, run_worker_if_asked, worker_main, PageStatus, PdfError,
-    PdfOptions, PdfPage, WorkerCommand, WORKER_SUBCOMMAND,
+    extract_pdf, extract_pdf_cancellable, remove_page_furniture, run_worker_if_asked, worker_main,
+    PageStatus, PdfError, PdfOptions, PdfPage, WorkerCommand, WORKER_SUBCOMMAND,
 };
 pub use pipeline::{read_stored, run, IngestOptions, SpacingTarget};
 pub use progress::{

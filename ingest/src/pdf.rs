@@ -11,10 +11,12 @@
 //! when its first argument is [`WORKER_SUBCOMMAND`]) before doing anything else (no terminal
 //! set-up, no logging to stdout).
 
+mod page_furniture;
 mod page_quality;
 pub mod protocol;
 mod worker;
 
+pub use page_furniture::remove_page_furniture;
 pub use page_quality::{classify_page, PageStatus};
 pub use worker::{run_worker_if_asked, worker_main};
 
