@@ -108,10 +108,15 @@ fn strip_line_numbers(page: &mut Vec<String>) {
         }
         page[i] = rest;
     }
+    drop_lines(page, &emptied);
+}
+
+/// Removes the lines of `page` at the indices in `drop`.
+fn drop_lines(page: &mut Vec<String>, drop: &HashSet<usize>) {
     let mut i = 0;
     page.retain(|_| {
         i += 1;
-        !emptied.contains(&(i - 1))
+        !drop.contains(&(i - 1))
     });
 }
 
@@ -168,40 +173,43 @@ fn remove_repeated_edges(pages: &mut [Vec<String>]) {
         return;
     }
     let needed = MIN_PAGES.max(with_text.div_ceil(2));
+    // Each page's edge lines with their shapes, found once.
+    let edges: Vec<Vec<(usize, String)>> = pages
+        .iter()
+        .map(|page| {
+            edge_lines(page)
+                .into_iter()
+                .map(|i| (i, shape(page[i].trim())))
+                .collect()
+        })
+        .collect();
     // For each shape: the pages it stands at an edge of, and the exact lines it was seen as.
-    let mut seen: HashMap<String, (Vec<usize>, HashSet<String>)> = HashMap::new();
-    for (p, page) in pages.iter().enumerate() {
-        for i in edge_lines(page) {
-            let line = page[i].trim();
-            let entry = seen.entry(shape(line)).or_default();
+    let mut seen: HashMap<&str, (Vec<usize>, HashSet<String>)> = HashMap::new();
+    for (p, (page, page_edges)) in pages.iter().zip(&edges).enumerate() {
+        for (i, line_shape) in page_edges {
+            let entry = seen.entry(line_shape.as_str()).or_default();
             if entry.0.last() != Some(&p) {
                 entry.0.push(p);
             }
             entry
                 .1
-                .insert(line.chars().filter(|c| !c.is_whitespace()).collect());
+                .insert(page[*i].chars().filter(|c| !c.is_whitespace()).collect());
         }
     }
-    let stamps: HashSet<String> = seen
+    let stamps: HashSet<&str> = seen
         .into_iter()
         .filter(|(s, (on, exact))| {
             on.len() >= needed && exact.len() > 1 && s.len() >= MIN_STAMP_BYTES
         })
         .map(|(s, _)| s)
         .collect();
-    if stamps.is_empty() {
-        return;
-    }
-    for page in pages.iter_mut() {
-        let drop: HashSet<usize> = edge_lines(page)
-            .into_iter()
-            .filter(|&i| stamps.contains(&shape(page[i].trim())))
+    for (page, page_edges) in pages.iter_mut().zip(&edges) {
+        let drop: HashSet<usize> = page_edges
+            .iter()
+            .filter(|(_, line_shape)| stamps.contains(line_shape.as_str()))
+            .map(|(i, _)| *i)
             .collect();
-        let mut i = 0;
-        page.retain(|_| {
-            i += 1;
-            !drop.contains(&(i - 1))
-        });
+        drop_lines(page, &drop);
     }
 }
 
