@@ -73,13 +73,18 @@ impl Library {
         id: &str,
         fingerprint: &engine::Fingerprint,
     ) -> Result<(Vec<CheckpointInfo>, Vec<DamagedCheckpoint>)> {
-        let record = self.document(id)?;
+        Ok(self.checkpoints_of(id, &self.document(id)?, fingerprint))
+    }
+
+    /// [`Library::checkpoints`] of a document whose record is loaded already.
+    fn checkpoints_of(
+        &self,
+        id: &str,
+        record: &DocumentRecord,
+        fingerprint: &engine::Fingerprint,
+    ) -> (Vec<CheckpointInfo>, Vec<DamagedCheckpoint>) {
         let dir = checkpoint::checkpoint_dir(&self.checkpoints_root(), &fingerprint.0, id);
-        Ok(checkpoint::list_checkpoints(
-            &dir,
-            &fingerprint.0,
-            &record.digest,
-        ))
+        checkpoint::list_checkpoints(&dir, &fingerprint.0, &record.digest)
     }
 
     /// The checkpoint with the most chunks read that is at or before chunk `chunk_index`, i.e.
@@ -117,7 +122,7 @@ impl Library {
         chunk_index: u32,
     ) -> Result<StartPoint> {
         let record = self.document(id)?;
-        let (found, damaged) = self.checkpoints(id, model.fingerprint())?;
+        let (found, damaged) = self.checkpoints_of(id, &record, model.fingerprint());
         let mut warnings: Vec<String> = damaged
             .iter()
             .filter(|d| d.position.is_none_or(|p| p <= chunk_index))
@@ -157,7 +162,7 @@ impl Library {
         model: &dyn engine::LanguageModel,
     ) -> Result<Option<(CheckpointHeader, engine::State)>> {
         let record = self.document(id)?;
-        let (found, _) = self.checkpoints(id, model.fingerprint())?;
+        let (found, _) = self.checkpoints_of(id, &record, model.fingerprint());
         match found.last() {
             Some(last) if last.header.is_final() => {
                 load_state(&last.path, model, &record.digest).map(Some)
@@ -173,7 +178,7 @@ impl Library {
         fingerprint: &engine::Fingerprint,
     ) -> Result<ReadingProgress> {
         let record = self.document(id)?;
-        let (found, _) = self.checkpoints(id, fingerprint)?;
+        let (found, _) = self.checkpoints_of(id, &record, fingerprint);
         Ok(ReadingProgress::of(&record, &found))
     }
 }
