@@ -74,6 +74,8 @@ fn three_passages_are_read_in_order(library: &Library, id: &str) -> Answer {
         ckpt.byte_offset..a.evidence[0].byte_range.end
     );
     assert_eq!(Some(&read[0].span), a.provenance.material.as_ref());
+    // The first passage cites all the model read after the question, from its checkpoint.
+    assert_eq!(a.evidence[0].byte_range, read[0].span.byte_range);
     assert!(read[1].span.byte_range.start < read[2].span.byte_range.start);
     let mut cited: Vec<usize> = read.iter().map(|r| r.evidence_index).collect();
     cited.sort_unstable();

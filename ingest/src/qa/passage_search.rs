@@ -12,6 +12,13 @@
 //!    (static word vectors, [`crate::semantic`]); the best windows, across documents, become
 //!    the evidence passages, each a passage of whole sentences around its window, with its best
 //!    sentence as the supporting sentence.
+//! 4. **The first passage cites all the model reads for it**: the model reads it from the
+//!    nearest checkpoint at or before it, after the question, so the passage is widened back
+//!    to that checkpoint. This costs nothing (the text was read anyway); it makes the evidence
+//!    say what the answer may draw on, and a further passage is never taken from text already
+//!    read. Measured on the evaluation set with the demo model (checkpoints every 8 chunks):
+//!    recall@1 0.630 → 0.680, recall@3 0.773 → 0.796, first passage 1,586 → 5,845 bytes
+//!    (median), the same tokens re-read.
 //!
 //! Only text the model may use is considered: up to the as-of page, up to what has been read,
 //! inside the section asked about.
@@ -54,6 +61,26 @@ struct Candidate {
     regions: Vec<ScoredRegion>,
     /// What limits the text used (still being read, as-of page), for the reader.
     limits: Vec<String>,
+    /// Where the model can start reading the document, ascending: its start and its
+    /// checkpoints' positions (byte offsets).
+    read_starts: Vec<u64>,
+    /// The first byte the question may use (the section asked about).
+    first_usable: u64,
+}
+
+impl Candidate {
+    /// The text the model reads after the question for a first passage `range`: from the
+    /// checkpoint it is read from (the nearest at or before it) to its end, never before the
+    /// text the question may use. A damaged checkpoint makes the read start further back; the
+    /// passage then still shows all the undamaged path would read.
+    fn read_span(&self, range: Range<u64>) -> Range<u64> {
+        let at = self.read_starts.partition_point(|&s| s <= range.start);
+        let from = at
+            .checked_sub(1)
+            .map_or(0, |i| self.read_starts[i])
+            .max(self.first_usable);
+        from.min(range.start)..range.end
+    }
 }
 
 /// The visible passages for `terms` in `scope`, best first (at most `opts.passages`); the first
@@ -179,10 +206,16 @@ pub(crate) fn find_passages(
                 )
             })
             .collect();
+        let mut read_starts: Vec<u64> = std::iter::once(0)
+            .chain(visible.checkpoints.iter().map(|c| c.header.byte_offset))
+            .collect();
+        read_starts.sort_unstable();
         candidates.push(Candidate {
             id: id.to_string(),
             regions,
             limits: visible.notices.clone(),
+            read_starts,
+            first_usable: limit.start,
         });
     }
     choose(ctx, candidates, question, terms, opts.passages.max(1), docs)
@@ -281,7 +314,12 @@ fn choose(
         {
             continue;
         }
-        let range = passage_around(region, &window, &taken[c]);
+        let mut range = passage_around(region, &window, &taken[c]);
+        if evidence.is_empty() {
+            // The model reads the first passage from its checkpoint, the question first: the
+            // text between them is read too, so the passage cites it (at no extra cost).
+            range = candidates[c].read_span(range);
+        }
         taken[c].push(range.clone());
         // The answer says what limits its own document's text; a further passage from another
         // document that is only partly read (or cut at the as-of page) must say so too.
@@ -447,4 +485,32 @@ pub fn supporting_sentence(
             text: sentence.split_whitespace().collect::<Vec<_>>().join(" "),
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(first_usable: u64) -> Candidate {
+        Candidate {
+            id: "d".into(),
+            regions: Vec::new(),
+            limits: Vec::new(),
+            read_starts: vec![0, 4_000, 8_000],
+            first_usable,
+        }
+    }
+
+    #[test]
+    fn a_first_passage_starts_where_the_model_starts_reading_it() {
+        let c = candidate(0);
+        // From the nearest checkpoint at or before it.
+        assert_eq!(c.read_span(5_200..6_700), 4_000..6_700);
+        assert_eq!(c.read_span(8_000..9_500), 8_000..9_500);
+        // Before the first checkpoint, from the document's start.
+        assert_eq!(c.read_span(900..2_400), 0..2_400);
+        // Never before the text the question may use (the section asked about).
+        assert_eq!(candidate(4_500).read_span(5_200..6_700), 4_500..6_700);
+        assert_eq!(candidate(5_200).read_span(5_200..6_700), 5_200..6_700);
+    }
 }

@@ -12,7 +12,8 @@
 //!
 //! What the model reads is then a passage of about [`PASSAGE_TARGET_BYTES`] centred on the best
 //! window, made of whole sentences, wherever the model's 512-token chunks happen to end, so the
-//! choice does not depend on the tokenizer's chunk size.
+//! choice does not depend on the tokenizer's chunk size. (The first passage is read from its
+//! checkpoint, so it is then widened back to it: see `passage_search`.)
 //!
 //! When the question asks for a date or a number ([`AnswerKind`]), a window holding one gets a
 //! bonus. Tried and left out (recall@1 on the evaluation set, against 0.597): a bonus for the
