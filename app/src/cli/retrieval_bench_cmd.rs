@@ -103,14 +103,17 @@ fn print_report(report: &RetrievalReport, model: &str, chunk_tokens: usize) {
         report.questions,
         report.questions_file.display()
     );
-    println!("| recall@1 | recall@3 | MRR@10 | right document | retrieval, median |");
-    println!("|---:|---:|---:|---:|---:|");
     println!(
-        "| {:.3} | {:.3} | {:.3} | {:.3} | {:.1} ms |",
+        "| recall@1 | recall@3 | MRR@10 | right document | first passage, median | retrieval, median |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {:.3} | {:.3} | {:.3} | {:.3} | {} bytes | {:.1} ms |",
         report.recall_at_1,
         report.recall_at_3,
         report.mrr,
         report.right_document_rate,
+        report.median_first_passage_bytes,
         report.median_retrieval_ms
     );
 }

@@ -139,6 +139,9 @@ pub struct QuestionOutcome {
     pub right_document: bool,
     /// Time to find the passages, milliseconds.
     pub retrieval_ms: f64,
+    /// Length of the first passage, in bytes: the text the model reads after the question, from
+    /// its checkpoint (a longer passage holds the answer more often, so recall is read with it).
+    pub first_passage_bytes: u64,
     /// The first three passages (only for questions missed at rank 1).
     pub passages: Vec<ReturnedPassage>,
 }
@@ -165,6 +168,8 @@ pub struct RetrievalReport {
     pub right_document_rate: f64,
     /// Median time to find a question's passages, milliseconds.
     pub median_retrieval_ms: f64,
+    /// Median length of the first passage, in bytes.
+    pub median_first_passage_bytes: u64,
     /// Every question's outcome, in file order.
     pub outcomes: Vec<QuestionOutcome>,
 }
@@ -238,6 +243,9 @@ pub fn run_retrieval_bench(
                 .take(SHOWN_PASSAGES)
                 .any(|e| Some(&e.document_id) == wanted_id),
             retrieval_ms,
+            first_passage_bytes: evidence
+                .first()
+                .map_or(0, |e| e.byte_range.end - e.byte_range.start),
             passages: if answer_rank == Some(1) {
                 Vec::new()
             } else {
@@ -250,6 +258,8 @@ pub fn run_retrieval_bench(
         |f: &dyn Fn(&QuestionOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count() as f64 / n;
     let mut times: Vec<f64> = outcomes.iter().map(|o| o.retrieval_ms).collect();
     times.sort_by(f64::total_cmp);
+    let mut lengths: Vec<u64> = outcomes.iter().map(|o| o.first_passage_bytes).collect();
+    lengths.sort_unstable();
     Ok(RetrievalReport {
         questions_file: opts.questions.clone(),
         library: opts.library_dir.clone(),
@@ -264,6 +274,7 @@ pub fn run_retrieval_bench(
             / n,
         right_document_rate: share(&|o| o.right_document),
         median_retrieval_ms: times.get(times.len() / 2).copied().unwrap_or(0.0),
+        median_first_passage_bytes: lengths.get(lengths.len() / 2).copied().unwrap_or(0),
         outcomes,
     })
 }
