@@ -112,6 +112,7 @@ pub fn busy_state(size: (u16, u16)) -> AppState {
                     snippet: "…the brass compass lay in the tin box beneath the chapel floor…"
                         .into(),
                     supporting_sentence: String::new(),
+                    supporting_range: None,
                     read: true,
                     provenance: "read by the model · 1st of 3 · 1,530 tokens re-read".into(),
                 })

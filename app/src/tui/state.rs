@@ -236,6 +236,9 @@ pub struct Evidence {
     /// The passage's sentence that best matches the question, drawn highlighted instead of
     /// the snippet (empty when the passage has none).
     pub supporting_sentence: String,
+    /// Byte range of the supporting sentence: where Enter on the evidence lands (the first
+    /// passage starts at its checkpoint, often pages before the sentence that matched).
+    pub supporting_range: Option<Range<usize>>,
     /// The model read this passage before answering (else it only matched the question).
     pub read: bool,
     /// What the passage was used for, in words ("read by the model · 2nd of 3 · 64 tokens

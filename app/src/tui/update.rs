@@ -338,7 +338,8 @@ impl AppState {
                     .map(|e| e.evidence.clone())
                     .unwrap_or_default();
                 if let Some(ev) = evidence.get(self.ask.selected) {
-                    return self.jump_to(&ev.doc_id, ev.range.clone());
+                    let at = ev.supporting_range.clone().unwrap_or(ev.range.clone());
+                    return self.jump_to(&ev.doc_id, at);
                 }
                 let entry = self.ask.selected - evidence.len();
                 if entry < self.ask.entries.len() {

@@ -263,6 +263,36 @@ fn evidence_in_another_document_loads_it_then_jumps() {
 }
 
 #[test]
+fn evidence_with_a_supporting_sentence_jumps_to_the_sentence() {
+    let mut state = ready_app();
+    open_a(&mut state);
+    state.apply(Action::Ask);
+    let job = ask_job(&type_line(&mut state, "q?"));
+    let text = state
+        .reader
+        .doc
+        .as_ref()
+        .map(|d| d.text.clone())
+        .unwrap_or_default();
+    let at = text.find("line 23").unwrap_or(0);
+    // A first passage read from its checkpoint at the document's start.
+    state.on_event(WorkerEvent::AskEvidence {
+        job,
+        evidence: vec![Evidence {
+            doc_id: "a".into(),
+            range: 0..at + 7,
+            supporting_range: Some(at..at + 7),
+            ..Evidence::default()
+        }],
+        note: None,
+    });
+    assert_eq!(state.apply(Action::Select), vec![]);
+    assert_eq!(state.screen, Screen::Reader);
+    assert_eq!(state.reader.focus, Some(at..at + 7));
+    assert!(state.reader.top_offset > 0);
+}
+
+#[test]
 fn esc_cancels_a_running_answer_and_late_tokens_are_dropped() {
     let mut state = ready_app();
     open_a(&mut state);

@@ -171,6 +171,10 @@ fn evidence(
             .as_ref()
             .map(|s| s.text.clone())
             .unwrap_or_default(),
+        supporting_range: e
+            .supporting_sentence
+            .as_ref()
+            .map(|s| to_usize(s.byte_range.start)..to_usize(s.byte_range.end)),
         read: e.role == EvidenceRole::Read,
         provenance: format!("{role} · score {:.1}", e.score),
     }
