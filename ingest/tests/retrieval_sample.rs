@@ -3,12 +3,12 @@
 //!
 //! - the 30 questions of `eval/retrieval/sample-questions.jsonl` over `sample-docs/`. Fails when
 //!   the passage the model reads first (from its checkpoint to its end) holds the answer less
-//!   often than measured: 21 of 30 at rank 1 and 23 of 30 in the first three, mean reciprocal
-//!   rank 0.743 (less one question of slack for each; for the mean, one question falling from
+//!   often than measured: 22 of 30 at rank 1 and 24 of 30 in the first three, mean reciprocal
+//!   rank 0.781 (less one question of slack for each; for the mean, one question falling from
 //!   rank 1 out of the ten). On these 30 questions the re-ranking by meaning changes little;
 //! - the 115 questions of the real set (`eval/retrieval/questions.jsonl`) on its four court
-//!   papers (the two books would take minutes to read in a test build): 90 of 115 at rank 1,
-//!   MRR 0.851; with the re-ranking by meaning off, 83 and 0.809 — so this one fails when the
+//!   papers (the two books would take minutes to read in a test build): 92 of 115 at rank 1,
+//!   MRR 0.865; with the re-ranking by meaning off, 85 and 0.825 — so this one fails when the
 //!   re-ranking breaks.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
@@ -17,21 +17,21 @@ use ingest::{IngestOptions, PdfOptions, WorkerCommand};
 use std::path::{Path, PathBuf};
 
 /// Least share of questions whose first passage holds every keyword.
-const MIN_RECALL_AT_1: f64 = 20.0 / 30.0;
+const MIN_RECALL_AT_1: f64 = 21.0 / 30.0;
 /// Least share with every keyword in one of the first three passages.
-const MIN_RECALL_AT_3: f64 = 22.0 / 30.0;
+const MIN_RECALL_AT_3: f64 = 23.0 / 30.0;
 /// Least mean reciprocal rank of the passage holding the answer.
-const MIN_MRR: f64 = 0.71;
+const MIN_MRR: f64 = 0.74;
 /// The real set's books, whose questions the court-papers test leaves out.
 const BOOKS: &[&str] = &[
     "\"doc\": \"pride-and-prejudice.txt\"",
     "\"doc\": \"walden.txt\"",
 ];
-/// Court-paper questions at rank 1: measured 90, less one of slack (words alone: 83).
-const MIN_COURT_AT_1: usize = 89;
-/// Their mean reciprocal rank: measured 0.851, less one question's fall from rank 1 (words
-/// alone: 0.809).
-const MIN_COURT_MRR: f64 = 0.842;
+/// Court-paper questions at rank 1: measured 92, less one of slack (words alone: 85).
+const MIN_COURT_AT_1: usize = 91;
+/// Their mean reciprocal rank: measured 0.865, less one question's fall from rank 1 (words
+/// alone: 0.825).
+const MIN_COURT_MRR: f64 = 0.856;
 
 /// Runs the retrieval benchmark for `questions` (their documents in `docs`) in a fresh library.
 fn bench(questions: &Path, docs: &Path) -> RetrievalReport {
