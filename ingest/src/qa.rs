@@ -6,7 +6,8 @@
 //! 1. **Retrieve** (`passage_search`): the question's content words find candidate chunks in
 //!    the tantivy index; windows of a few sentences in and around them are ranked (`rank`);
 //!    the best windows, widened to passages of whole sentences, are the evidence, best first,
-//!    each with its supporting sentence.
+//!    each with its supporting sentence. The best passage starts at the checkpoint it is read
+//!    from, so it cites all the model reads for it.
 //! 2. **Fork** (`fork`): the nearest stored checkpoint at or before the best passage is loaded
 //!    into a fresh `State` value; checkpoint files are only ever read.
 //! 3. **Plan** (`reading_plan`): up to `passages_read` passages (default 3) are read — the best
