@@ -2,6 +2,7 @@
 
 use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
+use crate::gutenberg::gutenberg_body;
 use crate::html::html_to_text;
 use crate::pdf::{extract_pdf_reporting, remove_page_furniture, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
@@ -76,12 +77,16 @@ pub fn extract_document_reporting(
         DocumentKind::Text | DocumentKind::Markdown | DocumentKind::Html => {
             let bytes = std::fs::read(&file.path).map_err(|e| ExtractError::Io(e.to_string()))?;
             let decoded = decode_text(&bytes).map_err(|e| ExtractError::Binary(e.to_string()))?;
-            let (text, title) = if file.kind == DocumentKind::Html {
+            let (mut text, title) = if file.kind == DocumentKind::Html {
                 let html = html_to_text(&decoded.text);
                 (html.text, html.title)
             } else {
                 (decoded.text, None)
             };
+            // A Project Gutenberg book without the header and licence around it.
+            if let Some(body) = gutenberg_body(&text) {
+                text = text[body].to_string();
+            }
             ExtractedDocument {
                 pages: pages_by_form_feed(&text),
                 text,
@@ -227,6 +232,27 @@ mod tests {
         assert_eq!(doc.text, "Le juge a décidé.\n");
         assert_eq!(doc.encoding, Some(TextEncoding::Windows1252));
         assert_eq!(doc.pages.len(), 1);
+    }
+
+    #[test]
+    fn a_project_gutenberg_book_is_extracted_without_header_and_licence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pg84.txt");
+        let bytes = "The Project Gutenberg eBook of Frankenstein\r\n\r\n\
+             *** START OF THE PROJECT GUTENBERG EBOOK FRANKENSTEIN ***\r\n\r\n\
+             Letter 1\r\n\r\nYou will rejoice to hear.\r\n\r\n\
+             *** END OF THE PROJECT GUTENBERG EBOOK FRANKENSTEIN ***\r\n\r\n\
+             Section 1. General Terms of Use\r\n";
+        std::fs::write(&path, bytes).unwrap();
+        let file = DiscoveredFile {
+            path,
+            kind: DocumentKind::Text,
+            size_bytes: bytes.len() as u64,
+        };
+        let doc = extract_document(&file, &PdfOptions::default(), &AtomicBool::new(false)).unwrap();
+        assert_eq!(doc.text, "Letter 1\n\nYou will rejoice to hear.");
+        assert_eq!(doc.pages.len(), 1);
+        assert_eq!(doc.pages[0].byte_end, doc.text.len() as u64);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! or sentence boundaries), the model's state checkpointed every few chunks, and a tantivy index
 //! of the chunks. It never touches a terminal; progress is a typed value ([`Progress`]).
 //!
-//! Stages, one module each: `discover` → `extract` (`decode`, `html`, `pdf` in a worker
-//! process) → `chunk` → read through the model with `checkpoint`s → `index`. [`run`]
+//! Stages, one module each: `discover` → `extract` (`decode`, `html`, `gutenberg`, `pdf` in a
+//! worker process) → `chunk` → read through the model with `checkpoint`s → `index`. [`run`]
 //! (`pipeline`) drives them; [`Library`] answers queries; `check` verifies every stored part
 //! and `repair` rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
 //!
@@ -73,6 +73,7 @@ mod discover;
 mod document;
 mod error;
 mod extract;
+mod gutenberg;
 mod html;
 mod ignore_file;
 mod index;
