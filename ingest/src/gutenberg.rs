@@ -4,8 +4,8 @@
 //! a header (title, release date, credits) and a licence of about 19 KB. Left in, the licence is
 //! the last thing the model reads, so the state after the whole document — what gist questions
 //! and the last section's summary start from — is a state after legal boilerplate; its numbered
-//! paragraphs ("Section 1. General Terms of Use …") become a dozen sections of every book; and
-//! its words ("fee", "agreement", "copy", "law") pull questions about case files towards novels.
+//! headings end every book's list of sections; and its words ("fee", "agreement", "copy",
+//! "law") can draw questions about case files to a novel's last pages.
 //!
 //! Every Project Gutenberg text marks where the work starts and ends: since about 2005
 //! `*** START OF THE PROJECT GUTENBERG EBOOK TITLE ***` and `*** END OF … ***` (`THIS` for
