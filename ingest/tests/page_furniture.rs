@@ -1,7 +1,8 @@
-//! Page furniture on real court papers (`eval/retrieval/docs/`, public domain): a federal
-//! district court order on pleading paper with an ECF stamp on every page, and a federal
-//! appellate opinion with a stamp and a page number on every page. Stamps, margin numbers and
-//! double spacing go; their text, their pages, page numbers and running heads stay.
+//! Page furniture on real court papers (`eval/retrieval/docs/` and `eval/retrieval/heldout/docs/`,
+//! public domain): a federal district court order on pleading paper with an ECF stamp on every
+//! page, a federal appellate opinion with a stamp and a page number on every page, and one
+//! double-spaced but for its caption and footnotes. Stamps, margin numbers and double spacing
+//! go; their text, their pages, page numbers and running heads stay.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test, with its location
 
 mod common;
@@ -10,7 +11,11 @@ use ingest::{extract_pdf, remove_page_furniture, PdfPage};
 use std::path::PathBuf;
 
 fn court_paper(name: &str) -> (Vec<PdfPage>, Vec<PdfPage>) {
-    let path: PathBuf = common::repo_root().join("eval/retrieval/docs").join(name);
+    paper_in("eval/retrieval/docs", name)
+}
+
+fn paper_in(folder: &str, name: &str) -> (Vec<PdfPage>, Vec<PdfPage>) {
+    let path: PathBuf = common::repo_root().join(folder).join(name);
     let raw = extract_pdf(&path, &common::test_options().pdf).unwrap();
     let mut clean = raw.clone();
     remove_page_furniture(&mut clean);
@@ -87,4 +92,29 @@ fn an_appellate_opinion_loses_its_stamps_and_keeps_its_page_numbers() {
     for words in ["Nancy Torresen", "Liberty Counsel", "bear their own costs"] {
         assert!(text.contains(words), "{words:?} lost");
     }
+}
+
+#[test]
+fn a_double_spaced_opinion_with_single_spaced_footnotes_keeps_its_sentences_whole() {
+    let (raw, clean) = paper_in(
+        "eval/retrieval/heldout/docs",
+        "ca5-st-pierre-v-standard-insurance-2022.pdf",
+    );
+    assert_eq!(clean.len(), raw.len());
+    // Page 1: the caption and a footnote single-spaced, the body double-spaced.
+    let trimmed = |t: &str| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    assert!(trimmed(&raw[0].text).contains("acquired a dependent\n\nlife insurance policy"));
+    let first = &clean[0].text;
+    assert!(
+        first.contains(
+            "acquired a dependent\nlife insurance policy on behalf of her deceased husband."
+        ),
+        "{first}"
+    );
+    // A paragraph's end and the caption's short lines keep their breaks.
+    assert!(
+        first.contains("life insurance policy.\n\nAppellant"),
+        "{first}"
+    );
+    assert!(first.contains("No. 21-50498\n\n"), "{first}");
 }

@@ -18,7 +18,9 @@
 //! - numbers 1, 2, 3, … of which at least [`LINE_NUMBER_RUN`] stand alone at the start of
 //!   successive lines of a page are the margin's line numbers;
 //! - a page whose lines are nearly all followed by a blank line is double-spaced: its blank
-//!   lines are line spacing, not paragraph breaks.
+//!   lines are line spacing, not paragraph breaks. A page where many are (the body
+//!   double-spaced, the caption and footnotes not) loses the blank lines that stand inside a
+//!   sentence: after a line that does not end one.
 
 use super::PdfPage;
 use std::collections::{HashMap, HashSet};
@@ -34,6 +36,9 @@ pub const LINE_NUMBER_RUN: u32 = 10;
 const MIN_STAMP_BYTES: usize = 16;
 /// Share of a page's lines followed by a blank line that makes it double-spaced.
 const DOUBLE_SPACED_SHARE: f32 = 0.8;
+/// Share of a page's lines followed by a blank line that makes it partly double-spaced (a
+/// double-spaced body with single-spaced caption, block quotes or footnotes).
+const PARTLY_DOUBLE_SPACED_SHARE: f32 = 0.4;
 /// Lines a page must have before it is judged double-spaced.
 const DOUBLE_SPACED_MIN_LINES: usize = 8;
 
@@ -50,6 +55,8 @@ pub fn remove_page_furniture(pages: &mut [PdfPage]) -> usize {
         strip_line_numbers(page);
         if double_spaced {
             page.retain(|l| !l.trim().is_empty());
+        } else if spaced_share(page) >= PARTLY_DOUBLE_SPACED_SHARE {
+            drop_blanks_inside_sentences(page);
         }
     }
     remove_repeated_edges(&mut lines);
@@ -122,13 +129,51 @@ fn drop_lines(page: &mut Vec<String>, drop: &HashSet<usize>) {
 
 /// Whether nearly every non-blank line of the page is followed by a blank line.
 fn is_double_spaced(page: &[String]) -> bool {
+    spaced_share(page) >= DOUBLE_SPACED_SHARE
+}
+
+/// The share of the page's non-blank lines followed by a blank line (0 on a page of fewer than
+/// [`DOUBLE_SPACED_MIN_LINES`]).
+fn spaced_share(page: &[String]) -> f32 {
     let blank = |i: usize| page.get(i).is_none_or(|l| l.trim().is_empty());
     let texts: Vec<usize> = (0..page.len()).filter(|&i| !blank(i)).collect();
     if texts.len() < DOUBLE_SPACED_MIN_LINES {
-        return false;
+        return 0.0;
     }
     let spaced = texts.iter().filter(|&&i| blank(i + 1)).count();
-    spaced as f32 >= DOUBLE_SPACED_SHARE * texts.len() as f32
+    spaced as f32 / texts.len() as f32
+}
+
+/// Drops each single blank line between two lines of text where the first runs at least half
+/// the page's width and does not end a sentence: there it is line spacing (a paragraph ends
+/// with its sentence; a caption's or heading's short lines keep their breaks). Runs of blank
+/// lines stay.
+fn drop_blanks_inside_sentences(page: &mut Vec<String>) {
+    let blank = |l: &String| l.trim().is_empty();
+    let width = page
+        .iter()
+        .map(|l| l.trim().chars().count())
+        .max()
+        .unwrap_or(0);
+    let drop: HashSet<usize> = (1..page.len().saturating_sub(1))
+        .filter(|&i| {
+            blank(&page[i])
+                && !blank(&page[i - 1])
+                && !blank(&page[i + 1])
+                && 2 * page[i - 1].trim().chars().count() >= width
+                && !ends_sentence(&page[i - 1])
+        })
+        .collect();
+    drop_lines(page, &drop);
+}
+
+/// Whether `line` ends with a sentence's (or a clause's) closing punctuation, closing quotes
+/// and brackets aside.
+fn ends_sentence(line: &str) -> bool {
+    let end = line
+        .trim_end()
+        .trim_end_matches(['"', '\'', '”', '’', ')', ']', '*']);
+    end.ends_with(['.', '?', '!', ':', ';'])
 }
 
 /// A line as compared across pages: without white space (extraction spaces the same line
@@ -292,6 +337,36 @@ mod tests {
             !got.lines().any(|l| l.trim().parse::<u32>().is_ok()),
             "{got}"
         );
+    }
+
+    #[test]
+    fn a_double_spaced_body_with_single_spaced_footnotes_keeps_its_sentences_whole() {
+        // The body double-spaced, a caption and a footnote single-spaced: under the share of
+        // a double-spaced page, over that of a partly double-spaced one.
+        let text = "United States Court of Appeals\nfor the Fifth Circuit\nNo. 21-50498\n\n\
+             This case arises from a dispute involving a life insurance policy.\n\n\
+             Appellant Vanessa St. Pierre claims that she properly acquired a dependent\n\n\
+             life insurance policy on behalf of her deceased husband. Standard Insurance\n\n\
+             Company (“Standard”) and Dearborn disagreed and moved to dismiss.\n\n\
+             The district court dismissed her claims.\n\n\
+             * Pursuant to 5th Circuit Rule 47.5, the court has determined that this\n\
+             opinion should not be published and is not precedent except under the\n\
+             limited circumstances set forth in 5th Circuit Rule 47.5.4.";
+        let mut got = pages(&[text.into()]);
+        remove_page_furniture(&mut got);
+        let got = &got[0].text;
+        assert!(
+            got.contains(
+                "acquired a dependent\nlife insurance policy on behalf of her deceased \
+                 husband. Standard Insurance\nCompany (“Standard”)"
+            ),
+            "{got}"
+        );
+        // Blank lines after a sentence's end or a short line stay, single-spaced lines are
+        // untouched.
+        assert!(got.contains("insurance policy.\n\nAppellant"), "{got}");
+        assert!(got.contains("No. 21-50498\n\nThis case"), "{got}");
+        assert!(got.contains("determined that this\nopinion"), "{got}");
     }
 
     #[test]
