@@ -307,32 +307,45 @@ mod tests {
         (dir, analyzer)
     }
 
-    #[test]
-    fn the_window_with_the_rare_word_beats_the_caption_that_repeats_the_names() {
-        let (_dir, mut analyzer) = analyzer();
+    /// A caption naming the parties, filler, the answer with the rare word, `fillers_after`
+    /// times the filler after it; and the question's terms: the parties' names in every chunk
+    /// of the document, "novation" in one of 40.
+    fn novation_case(fillers_after: usize) -> (String, Vec<DocumentTerm>) {
         let caption = "FIRST MIDWEST BANK v. THUNDER ROAD. First Midwest Bank sued Thunder Road. ";
         let filler = "The court heard the parties in the spring. ".repeat(20);
-        let answer = "A novation has four elements: a prior valid obligation, the agreement of                       all parties to the new contract, the extinguishment of the old contract,                       and the validity of the new one. ";
-        let text = format!("{caption}{filler}{answer}{filler}");
-        // The parties' names are in every chunk of the document; "novation" in one of 40.
+        let answer = "A novation has four elements: a prior valid obligation, the agreement of \
+                      all parties to the new contract, the extinguishment of the old contract, \
+                      and the validity of the new one. ";
+        let text = format!("{caption}{filler}{answer}{}", filler.repeat(fillers_after));
         let terms = vec![
             DocumentTerm::new("thunder".into(), 4.0, 40, 40, SHARE_UNIT_BYTES),
             DocumentTerm::new("road".into(), 3.0, 40, 40, SHARE_UNIT_BYTES),
             DocumentTerm::new("novat".into(), 6.0, 40, 1, SHARE_UNIT_BYTES),
             DocumentTerm::new("element".into(), 3.0, 40, 4, SHARE_UNIT_BYTES),
         ];
-        let region = score_region(&text, 1_000, &terms, 1.0, None, &mut analyzer);
-        let best = region
+        (text, terms)
+    }
+
+    fn best_window(region: &ScoredRegion) -> Window {
+        *region
             .windows
             .iter()
             .max_by(|a, b| a.score.total_cmp(&b.score))
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn the_window_with_the_rare_word_beats_the_caption_that_repeats_the_names() {
+        let (_dir, mut analyzer) = analyzer();
+        let (text, terms) = novation_case(1);
+        let region = score_region(&text, 1_000, &terms, 1.0, None, &mut analyzer);
+        let best = best_window(&region);
         let support = &region.sentences[best.best_sentence];
         assert!(text[support.clone()].starts_with("A novation has four elements"));
 
         // The passage is whole sentences around the window, about the target size, in
         // document bytes (the region starts at byte 1,000).
-        let passage = passage_around(&region, best, &[]);
+        let passage = passage_around(&region, &best, &[]);
         let at = 1_000 + text.find("A novation").unwrap() as u64;
         assert!(passage.start < at && at < passage.end, "{passage:?}");
         let len = (passage.end - passage.start) as usize;
@@ -344,19 +357,18 @@ mod tests {
         assert!(at - passage.start > 300, "{passage:?}");
         // It never reaches into a passage already chosen.
         let taken: Range<u64> = passage.start - 50..at - 1;
-        let second = passage_around(&region, best, std::slice::from_ref(&taken));
+        let second = passage_around(&region, &best, std::slice::from_ref(&taken));
         assert!(second.start >= taken.end, "{second:?}");
+    }
 
-        // The first passage: the window and what follows it, nothing before it (with more
-        // text after the answer than the passage takes).
-        let text = format!("{caption}{filler}{answer}{filler}{filler}");
+    #[test]
+    fn the_first_passage_is_its_window_and_the_text_after_it() {
+        let (_dir, mut analyzer) = analyzer();
+        // More text after the answer than the passage takes.
+        let (text, terms) = novation_case(2);
         let region = score_region(&text, 0, &terms, 1.0, None, &mut analyzer);
-        let best = region
-            .windows
-            .iter()
-            .max_by(|a, b| a.score.total_cmp(&b.score))
-            .unwrap();
-        let first = passage_after(&region, best);
+        let best = best_window(&region);
+        let first = passage_after(&region, &best);
         let s = &region.sentences;
         assert_eq!(first.start, s[best.first].start as u64);
         assert!(first.start <= text.find("A novation").unwrap() as u64);
