@@ -20,7 +20,7 @@
 //! - a page whose lines are nearly all followed by a blank line is double-spaced: its blank
 //!   lines are line spacing, not paragraph breaks. A page where many are (the body
 //!   double-spaced, the caption and footnotes not) loses the blank lines that stand inside a
-//!   sentence: after a line that does not end one.
+//!   sentence: after a line of at least half the page's width that does not end one.
 
 use super::PdfPage;
 use std::collections::{HashMap, HashSet};
