@@ -76,4 +76,9 @@ pub struct BenchArgs {
     /// With --retrieval: chunk size for documents ingested now, in tokens.
     #[arg(long, value_name = "N", default_value_t = 512, requires = "retrieval")]
     pub chunk_tokens: usize,
+    /// With --retrieval: ask each question of its own document only (as `ask --doc` and the
+    /// TUI with a document open do), not of the whole library: the passage's rank without the
+    /// choice of document.
+    #[arg(long, requires = "retrieval")]
+    pub within_document: bool,
 }

@@ -43,6 +43,7 @@ pub fn bench_retrieval(ctx: &Context, args: &BenchArgs, questions: &Path) -> Res
             target_chunk_tokens: args.chunk_tokens,
             ..IngestOptions::default()
         },
+        within_document: args.within_document,
     };
     let report = run_retrieval_bench(&*model, &tokenizer, &opts, &mut |line| eprintln!("{line}"))
         .with_context(|| {
@@ -98,10 +99,15 @@ fn print_report(report: &RetrievalReport, model: &str, chunk_tokens: usize) {
     }
     println!();
     println!(
-        "model {model} · chunks of {chunk_tokens} tokens · {} documents · {} questions ({})",
+        "model {model} · chunks of {chunk_tokens} tokens · {} documents · {} questions ({}){}",
         report.documents,
         report.questions,
-        report.questions_file.display()
+        report.questions_file.display(),
+        if report.within_document {
+            " · each asked of its own document"
+        } else {
+            ""
+        }
     );
     println!(
         "| recall@1 | recall@3 | MRR@10 | right document | first passage, median | retrieval, median |"

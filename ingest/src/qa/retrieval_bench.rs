@@ -102,6 +102,9 @@ pub struct RetrievalBenchOptions {
     pub library_dir: PathBuf,
     /// Chunking and checkpoint spacing for documents not yet ingested.
     pub ingest: IngestOptions,
+    /// Ask each question of its own document only (as `ask --doc` does), not of the whole
+    /// library.
+    pub within_document: bool,
 }
 
 /// A passage returned for a question.
@@ -157,6 +160,8 @@ pub struct RetrievalReport {
     pub documents: usize,
     /// Questions asked.
     pub questions: usize,
+    /// Each question was asked of its own document only.
+    pub within_document: bool,
     /// Share whose first passage holds every keyword.
     pub recall_at_1: f64,
     /// Share with every keyword in one of the first three passages.
@@ -201,8 +206,17 @@ pub fn run_retrieval_bench(
     let mut texts: HashMap<String, String> = HashMap::new();
     let mut outcomes = Vec::with_capacity(questions.len());
     for q in &questions {
+        let wanted_id = ids.get(&q.doc);
         let started = Instant::now();
-        let evidence = retrieve_evidence(&ctx, &q.question, &ask_opts)?;
+        let evidence = if opts.within_document {
+            let scoped = AskOptions {
+                documents: wanted_id.map(|id| vec![id.clone()]),
+                ..ask_opts.clone()
+            };
+            retrieve_evidence(&ctx, &q.question, &scoped)?
+        } else {
+            retrieve_evidence(&ctx, &q.question, &ask_opts)?
+        };
         let retrieval_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut holds = Vec::with_capacity(evidence.len());
         let mut returned = Vec::new();
@@ -230,7 +244,6 @@ pub fn run_retrieval_bench(
             }
         }
         let answer_rank = holds.iter().position(|&h| h).map(|i| i + 1);
-        let wanted_id = ids.get(&q.doc);
         outcomes.push(QuestionOutcome {
             id: q.id.clone(),
             question: q.question.clone(),
@@ -265,6 +278,7 @@ pub fn run_retrieval_bench(
         library: opts.library_dir.clone(),
         documents: library.documents()?.len(),
         questions: outcomes.len(),
+        within_document: opts.within_document,
         recall_at_1: share(&|o| o.answer_rank == Some(1)),
         recall_at_3: share(&|o| o.answer_rank.is_some_and(|r| r <= SHOWN_PASSAGES)),
         mrr: outcomes
