@@ -208,15 +208,13 @@ pub fn run_retrieval_bench(
     for q in &questions {
         let wanted_id = ids.get(&q.doc);
         let started = Instant::now();
-        let evidence = if opts.within_document {
-            let scoped = AskOptions {
-                documents: wanted_id.map(|id| vec![id.clone()]),
-                ..ask_opts.clone()
-            };
-            retrieve_evidence(&ctx, &q.question, &scoped)?
-        } else {
-            retrieve_evidence(&ctx, &q.question, &ask_opts)?
+        let scope = AskOptions {
+            documents: wanted_id
+                .filter(|_| opts.within_document)
+                .map(|id| vec![id.clone()]),
+            ..ask_opts.clone()
         };
+        let evidence = retrieve_evidence(&ctx, &q.question, &scope)?;
         let retrieval_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut holds = Vec::with_capacity(evidence.len());
         let mut returned = Vec::new();
