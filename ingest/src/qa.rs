@@ -57,6 +57,7 @@ mod answer_kind;
 mod answer_steps;
 mod ask;
 pub(crate) mod bench;
+mod byline;
 mod error;
 mod export;
 mod fork;

@@ -437,3 +437,31 @@ fn a_damaged_checkpoint_is_passed_over_with_a_warning() {
         a.notices
     );
 }
+
+#[test]
+fn a_question_naming_the_author_reads_the_passage_not_the_title_page() {
+    // A memoir says "I": its author's surname stands only on the title page, beside the words
+    // of the title and contents that the question shares.
+    let memoir = format!(
+        "A YEAR AT THE POND\n\nBy Ada Whitcombe\n\n\nContents\n\n1. The Pond\n2. Beans\n\n\n{}\n\n\
+         That spring I planted beans along the pond, seven long rows, and hoed them every \
+         morning before the heat.\n\n{}",
+        filler(7, 4_000),
+        filler(8, 600)
+    );
+    let fx = Fixture::build(&[("memoir.txt", memoir)], None);
+    let library = fx.library();
+    let ctx = context(&library);
+    let answer = ask(
+        &ctx,
+        "What did Whitcombe plant near the pond?",
+        &ask_options(fx.id("memoir.txt")),
+        &mut |_| true,
+    )
+    .unwrap();
+    let support = answer.evidence[0].supporting_sentence.as_ref().unwrap();
+    assert!(
+        support.text.contains("planted beans"),
+        "the first passage is the title page: {support:?}"
+    );
+}

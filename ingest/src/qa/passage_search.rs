@@ -4,7 +4,8 @@
 //!    scope name the documents worth a look (the best [`CANDIDATE_DOCUMENTS`]); in each, a
 //!    second query weights every term by how rare it is *in that document* and names the chunks
 //!    worth a look; those chunks and their neighbours (an answer often sits just after the
-//!    words that find it) are the regions scored.
+//!    words that find it) are the regions scored. A question word that is the surname on the
+//!    document's title page ([`super::byline`]) counts for the document only.
 //! 2. **Ranking** ([`super::rank`]): every window of a few sentences in those regions is
 //!    scored by the question's words.
 //! 3. **Re-ranking by meaning** ([`rerank_by_meaning`]): the best windows by words are
@@ -26,10 +27,12 @@
 //! inside the section asked about.
 
 use super::answer_kind::AnswerKind;
+use super::byline::byline_surnames;
 use super::error::QaError;
 use super::provenance::{Evidence, EvidenceRole, SupportingSentence};
 use super::rank::{
-    idf, passage_after, passage_around, score_region, DocumentTerm, ScoredRegion, Window,
+    count_authors_for_document_only, idf, passage_after, passage_around, score_region,
+    DocumentTerm, ScoredRegion, Window,
 };
 use super::retrieve::own_snippet;
 use super::select::{DocumentCache, Scope};
@@ -160,7 +163,7 @@ pub(crate) fn find_passages(
         let counts = index.term_chunk_counts_in(id, &stems)?;
         // The shares are counted per 1,000 bytes, not per chunk (see `rank::where_share`).
         let chunk_bytes = doc.text.len() as f32 / chunks_in_document.max(1) as f32;
-        let doc_terms: Vec<DocumentTerm> = stems
+        let mut doc_terms: Vec<DocumentTerm> = stems
             .iter()
             .zip(&library_idf)
             .zip(&counts)
@@ -168,6 +171,8 @@ pub(crate) fn find_passages(
                 DocumentTerm::new(stem.clone(), w, chunks_in_document, n, chunk_bytes)
             })
             .collect();
+        let authors = analyzer.analyze_words(&byline_surnames(&doc.text));
+        count_authors_for_document_only(&mut doc_terms, &authors);
         let document_score: f32 = doc_terms.iter().map(|t| t.document_weight).sum();
         let weighted: Vec<(String, f32)> = doc_terms
             .iter()

@@ -112,6 +112,26 @@ impl DocumentTerm {
     }
 }
 
+/// Counts the question's terms that name the document's author (`author_stems`, from its
+/// title page) for the document only: the surname picks the book, and the title page is
+/// often the only place that holds it. When no other term would score a window, the terms are
+/// left as they are.
+pub fn count_authors_for_document_only(terms: &mut [DocumentTerm], author_stems: &[String]) {
+    let is_author = |t: &DocumentTerm| author_stems.contains(&t.stem);
+    if !terms
+        .iter()
+        .any(|t| !is_author(t) && t.passage_weight > 0.0)
+    {
+        return;
+    }
+    for t in terms.iter_mut().filter(|t| is_author(t)) {
+        if t.document_weight > 0.0 || t.passage_weight > 0.0 {
+            t.document_weight += t.passage_weight;
+        }
+        t.passage_weight = 0.0;
+    }
+}
+
 /// A stretch of a document's text whose windows were scored.
 #[derive(Debug, Clone)]
 pub struct ScoredRegion {
@@ -298,6 +318,24 @@ mod tests {
         assert!(everywhere.document_weight > 4.9);
         let absent = DocumentTerm::new("novat".into(), 5.0, 40, 0, SHARE_UNIT_BYTES);
         assert_eq!(absent.document_weight, 0.0);
+    }
+
+    #[test]
+    fn an_authors_surname_picks_the_document_not_the_passage() {
+        let term = |stem: &str, share_chunks: u64| {
+            DocumentTerm::new(stem.into(), 4.0, 100, share_chunks, SHARE_UNIT_BYTES)
+        };
+        // "Why did Thoreau go to live in the woods?": the surname only on the title page.
+        let mut terms = vec![term("thoreau", 1), term("live", 30), term("wood", 20)];
+        let before: f32 = terms[0].passage_weight + terms[0].document_weight;
+        count_authors_for_document_only(&mut terms, &["thoreau".to_string()]);
+        assert_eq!(terms[0].passage_weight, 0.0);
+        assert!((terms[0].document_weight - before).abs() < 1e-6);
+        assert!(terms[1].passage_weight > 0.0 && terms[2].passage_weight > 0.0);
+        // "Who was Thoreau?": nothing else would find a passage, so the name still does.
+        let mut alone = vec![term("thoreau", 1)];
+        count_authors_for_document_only(&mut alone, &["thoreau".to_string()]);
+        assert!(alone[0].passage_weight > 0.0);
     }
 
     fn analyzer() -> (tempfile::TempDir, TermAnalyzer) {
