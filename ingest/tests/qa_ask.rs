@@ -465,3 +465,51 @@ fn a_question_naming_the_author_reads_the_passage_not_the_title_page() {
         "the first passage is the title page: {support:?}"
     );
 }
+
+#[test]
+fn a_question_naming_no_document_goes_to_the_one_about_its_words() {
+    // A long book holds every word of the question once somewhere, four of them together; a
+    // short decision is about the union and its president from start to end.
+    let pieces = [
+        "The union of the two farms was remembered.",
+        "The president of the guild came in spring.",
+        "It was a long winter.",
+        "At dusk the former gate was locked, and the carters went back to pay the miller.",
+    ];
+    let mut book = String::new();
+    for (k, piece) in pieces.iter().enumerate() {
+        book.push_str(&filler(20 + k as u64, 3_000));
+        book.push_str("\n\n");
+        book.push_str(piece);
+        book.push_str("\n\n");
+    }
+    book.push_str(&filler(30, 3_000));
+    let decision = "DECISION AND ORDER\n\n\
+        The plaintiffs are members of the correction officers' union. They sue the union's \
+        president and its board.\n\n\
+        The union's president steered the union's funds into a hedge fund, and the union lost \
+        its money. The board of the union did nothing.\n\n\
+        Seabrook, once president of the union, was convicted in federal court. He was \
+        sentenced to five years of prison and ordered to repay $19 million.\n\n\
+        The members asked the union's board to sue the president; the board refused. The motion \
+        to dismiss is denied."
+        .to_string();
+    let fx = Fixture::build(&[("book.txt", book), ("decision.txt", decision)], None);
+    let library = fx.library();
+    let ctx = context(&library);
+    let mut options = ask_options(fx.id("book.txt"));
+    options.documents = None;
+    let answer = ask(
+        &ctx,
+        "How long was the former union president locked up, and what did he have to pay back?",
+        &options,
+        &mut |_| true,
+    )
+    .unwrap();
+    let first = &answer.evidence[0];
+    assert_eq!(
+        first.title, "decision.txt",
+        "the first passage is the book's: {:?}",
+        first.supporting_sentence
+    );
+}

@@ -31,8 +31,8 @@ use super::byline::byline_surnames;
 use super::error::QaError;
 use super::provenance::{Evidence, EvidenceRole, SupportingSentence};
 use super::rank::{
-    count_authors_for_document_only, idf, passage_after, passage_around, score_region,
-    DocumentTerm, ScoredRegion, Window,
+    comparison_shift, count_authors_for_document_only, idf, passage_after, passage_around,
+    score_region, DocumentTerm, ScoredRegion, Window,
 };
 use super::retrieve::own_snippet;
 use super::select::{DocumentCache, Scope};
@@ -73,6 +73,9 @@ struct Candidate {
     read_starts: Vec<u64>,
     /// The first byte the question may use (the section asked about).
     first_usable: u64,
+    /// Added to the document's window scores when they are compared with other documents'
+    /// ([`comparison_shift`]).
+    comparison_shift: f32,
 }
 
 impl Candidate {
@@ -174,6 +177,7 @@ pub(crate) fn find_passages(
         let authors = analyzer.analyze_words(&byline_surnames(&doc.text));
         count_authors_for_document_only(&mut doc_terms, &authors);
         let document_score: f32 = doc_terms.iter().map(|t| t.document_weight).sum();
+        let shift = comparison_shift(&doc_terms, &counts, chunks_in_document, chunk_bytes);
         let weighted: Vec<(String, f32)> = doc_terms
             .iter()
             .zip(&library_idf)
@@ -225,6 +229,7 @@ pub(crate) fn find_passages(
             limits: visible.notices.clone(),
             read_starts,
             first_usable: limit.start,
+            comparison_shift: shift,
         });
     }
     choose(ctx, candidates, question, terms, opts.passages.max(1), docs)
@@ -296,6 +301,17 @@ fn choose(
             ranked.extend(region.windows.iter().map(|w| (c, r, *w)));
         }
     }
+    // The meaning is weighed against the word score as a share of the best one's; that share
+    // is taken before the documents are compared, so that the comparison leaves the balance
+    // inside each document as it was (measured: taking it after lost two questions of the
+    // second development set asked within their documents).
+    let best_word_score = ranked
+        .iter()
+        .map(|x| x.2.score)
+        .fold(f32::MIN_POSITIVE, f32::max);
+    for (c, _, window) in &mut ranked {
+        window.score += candidates[*c].comparison_shift;
+    }
     // Best first; equal scores: earlier in the document first.
     ranked.sort_by(|a, b| {
         b.2.score
@@ -304,7 +320,14 @@ fn choose(
             .then(a.1.cmp(&b.1))
             .then(a.2.first.cmp(&b.2.first))
     });
-    rerank_by_meaning(ctx, &candidates, question, &mut ranked, docs)?;
+    rerank_by_meaning(
+        ctx,
+        &candidates,
+        question,
+        &mut ranked,
+        best_word_score,
+        docs,
+    )?;
     let mut taken: Vec<Vec<Range<u64>>> = vec![Vec::new(); candidates.len()];
     let mut evidence = Vec::new();
     for (c, r, window) in ranked {
@@ -370,7 +393,8 @@ fn choose(
 }
 
 /// Re-orders the best [`RERANK_WINDOWS`] windows of `ranked` (sorted best first by word
-/// score) by their word score, as a share of the best one's, plus [`MEANING_WEIGHT`] × the
+/// score) by their word score, as a share of `best_word_score` (the best before documents were
+/// compared), plus [`MEANING_WEIGHT`] × the
 /// cosine of their meaning (with [`MEANING_CONTEXT_SENTENCES`] around them) with the
 /// question's (static word vectors, [`crate::semantic`]); windows further down keep their
 /// order after them.
@@ -386,6 +410,7 @@ fn rerank_by_meaning(
     candidates: &[Candidate],
     question: &str,
     ranked: &mut [(usize, usize, Window)],
+    best_word_score: f32,
     docs: &mut DocumentCache,
 ) -> Result<(), QaError> {
     let n = ranked.len().min(RERANK_WINDOWS);
@@ -426,7 +451,7 @@ fn rerank_by_meaning(
             meaning[i] = crate::semantic::cosine(&query, &window_vector);
         }
     }
-    let top_score = ranked[0].2.score.max(f32::MIN_POSITIVE);
+    let top_score = best_word_score.max(f32::MIN_POSITIVE);
     let fused: Vec<f32> = (0..n)
         .map(|i| ranked[i].2.score / top_score + MEANING_WEIGHT * meaning[i])
         .collect();
@@ -508,6 +533,7 @@ mod tests {
             limits: Vec::new(),
             read_starts: vec![0, 4_000, 8_000],
             first_usable,
+            comparison_shift: 0.0,
         }
     }
 

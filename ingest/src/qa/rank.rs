@@ -112,6 +112,36 @@ impl DocumentTerm {
     }
 }
 
+/// Share of a document's parts a question term must be in for the document weight it gives
+/// to count in full when documents are compared (see [`comparison_shift`]).
+pub const DENSE_SHARE: f32 = 0.35;
+
+/// What a document's windows lose when they are compared with other documents' windows: the
+/// document weight of each term the document holds in fewer than [`DENSE_SHARE`] of its parts,
+/// scaled down in proportion. A long book holds nearly every word somewhere, and each added its
+/// document weight to every window of the book, so a question that names no document went to
+/// the longest one; a word in a few places of a book does not say the book is about it. Inside
+/// one document the shift is the same for every window and changes no order. `counts` are the
+/// chunks holding each term, as for [`DocumentTerm::new`].
+pub fn comparison_shift(
+    terms: &[DocumentTerm],
+    counts: &[u64],
+    chunks_in_document: u64,
+    chunk_bytes: f32,
+) -> f32 {
+    let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
+    terms
+        .iter()
+        .zip(counts)
+        .map(|(t, &n)| {
+            let p = n.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
+            // The share of 1,000-byte parts, as in `where_share`.
+            let parts = 1.0 - (1.0 - p).powf(1.0 / scale);
+            t.document_weight * ((parts / DENSE_SHARE).min(1.0) - 1.0)
+        })
+        .sum()
+}
+
 /// Counts the question's terms that name the document's author (`author_stems`, from its
 /// title page) for the document only: the surname picks the book, and the title page is
 /// often the only place that holds it. When no other term would score a window, the terms are
@@ -336,6 +366,27 @@ mod tests {
         let mut alone = vec![term("thoreau", 1)];
         count_authors_for_document_only(&mut alone, &["thoreau".to_string()]);
         assert!(alone[0].passage_weight > 0.0);
+    }
+
+    #[test]
+    fn a_word_a_long_book_holds_once_does_not_pick_the_book() {
+        let unit = SHARE_UNIT_BYTES;
+        // In 4 of a book's 400 parts, and in 5 of a decision's 14.
+        let book = [DocumentTerm::new("lock".into(), 4.0, 400, 4, unit)];
+        let decision = [DocumentTerm::new("union".into(), 4.0, 14, 5, unit)];
+        let book_shift = comparison_shift(&book, &[4], 400, unit);
+        assert!(book_shift < -0.9 * book[0].document_weight, "{book_shift}");
+        assert_eq!(comparison_shift(&decision, &[5], 14, unit), 0.0);
+        // Twice the chunk size, the same text: about the same shift.
+        let large = [DocumentTerm::new("lock".into(), 4.0, 200, 4, 2.0 * unit)];
+        let large_shift = comparison_shift(&large, &[4], 200, 2.0 * unit);
+        assert!(
+            (large_shift - book_shift).abs() < 0.1,
+            "{large_shift} {book_shift}"
+        );
+        // A term the document lacks gives no document weight and loses none.
+        let absent = [DocumentTerm::new("novat".into(), 4.0, 400, 0, unit)];
+        assert_eq!(comparison_shift(&absent, &[0], 400, unit), 0.0);
     }
 
     fn analyzer() -> (tempfile::TempDir, TermAnalyzer) {
