@@ -177,7 +177,13 @@ pub(crate) fn find_passages(
         let authors = analyzer.analyze_words(&byline_surnames(&doc.text));
         count_authors_for_document_only(&mut doc_terms, &authors);
         let document_score: f32 = doc_terms.iter().map(|t| t.document_weight).sum();
-        let shift = comparison_shift(&doc_terms, &counts, chunks_in_document, chunk_bytes);
+        let shift = comparison_shift(
+            &doc_terms,
+            &counts,
+            chunks_in_document,
+            chunk_bytes,
+            &authors,
+        );
         let weighted: Vec<(String, f32)> = doc_terms
             .iter()
             .zip(&library_idf)

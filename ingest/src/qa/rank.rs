@@ -122,17 +122,20 @@ pub const DENSE_SHARE: f32 = 0.35;
 /// document weight to every window of the book, so a question that names no document went to
 /// the longest one; a word in a few places of a book does not say the book is about it. Inside
 /// one document the shift is the same for every window and changes no order. `counts` are the
-/// chunks holding each term, as for [`DocumentTerm::new`].
+/// chunks holding each term, as for [`DocumentTerm::new`]; the terms of `names_document` (its
+/// author's surname, found once on the title page) name the document and count in full.
 pub fn comparison_shift(
     terms: &[DocumentTerm],
     counts: &[u64],
     chunks_in_document: u64,
     chunk_bytes: f32,
+    names_document: &[String],
 ) -> f32 {
     let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
     terms
         .iter()
         .zip(counts)
+        .filter(|(t, _)| !names_document.contains(&t.stem))
         .map(|(t, &n)| {
             let p = n.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
             // The share of 1,000-byte parts, as in `where_share`.
@@ -374,19 +377,24 @@ mod tests {
         // In 4 of a book's 400 parts, and in 5 of a decision's 14.
         let book = [DocumentTerm::new("lock".into(), 4.0, 400, 4, unit)];
         let decision = [DocumentTerm::new("union".into(), 4.0, 14, 5, unit)];
-        let book_shift = comparison_shift(&book, &[4], 400, unit);
+        let book_shift = comparison_shift(&book, &[4], 400, unit, &[]);
         assert!(book_shift < -0.9 * book[0].document_weight, "{book_shift}");
-        assert_eq!(comparison_shift(&decision, &[5], 14, unit), 0.0);
+        assert_eq!(comparison_shift(&decision, &[5], 14, unit, &[]), 0.0);
         // Twice the chunk size, the same text: about the same shift.
         let large = [DocumentTerm::new("lock".into(), 4.0, 200, 4, 2.0 * unit)];
-        let large_shift = comparison_shift(&large, &[4], 200, 2.0 * unit);
+        let large_shift = comparison_shift(&large, &[4], 200, 2.0 * unit, &[]);
         assert!(
             (large_shift - book_shift).abs() < 0.1,
             "{large_shift} {book_shift}"
         );
         // A term the document lacks gives no document weight and loses none.
         let absent = [DocumentTerm::new("novat".into(), 4.0, 400, 0, unit)];
-        assert_eq!(comparison_shift(&absent, &[0], 400, unit), 0.0);
+        assert_eq!(comparison_shift(&absent, &[0], 400, unit, &[]), 0.0);
+        // The author's surname, on the title page alone, names the book.
+        assert_eq!(
+            comparison_shift(&book, &[4], 400, unit, &["lock".into()]),
+            0.0
+        );
     }
 
     fn analyzer() -> (tempfile::TempDir, TermAnalyzer) {
