@@ -17,21 +17,21 @@ use ingest::{IngestOptions, PdfOptions, WorkerCommand};
 use std::path::{Path, PathBuf};
 
 /// Least share of questions whose first passage holds every keyword.
-const MIN_RECALL_AT_1: f64 = 21.0 / 30.0;
+const MIN_RECALL_AT_1: f64 = 22.0 / 30.0;
 /// Least share with every keyword in one of the first three passages.
 const MIN_RECALL_AT_3: f64 = 23.0 / 30.0;
 /// Least mean reciprocal rank of the passage holding the answer.
-const MIN_MRR: f64 = 0.74;
+const MIN_MRR: f64 = 0.78;
 /// The real set's books, whose questions the court-papers test leaves out.
 const BOOKS: &[&str] = &[
     "\"doc\": \"pride-and-prejudice.txt\"",
     "\"doc\": \"walden.txt\"",
 ];
-/// Court-paper questions at rank 1: measured 92, less one of slack (words alone: 85).
-const MIN_COURT_AT_1: usize = 91;
-/// Their mean reciprocal rank: measured 0.865, less one question's fall from rank 1 (words
-/// alone: 0.825).
-const MIN_COURT_MRR: f64 = 0.856;
+/// Court-paper questions at rank 1: measured 94, less one of slack (words alone: 90).
+const MIN_COURT_AT_1: usize = 93;
+/// Their mean reciprocal rank: measured 0.880, less one question's fall from rank 1 to 2
+/// (words alone: 0.858).
+const MIN_COURT_MRR: f64 = 0.875;
 
 /// Runs the retrieval benchmark for `questions` (their documents in `docs`) in a fresh library.
 fn bench(questions: &Path, docs: &Path) -> RetrievalReport {
