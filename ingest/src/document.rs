@@ -45,7 +45,8 @@ pub struct DocumentRecord {
     pub id: String,
     /// Canonical path of the source file.
     pub source_path: PathBuf,
-    /// Display title (the file name).
+    /// Display title: the file name, after the work's own title where the file names it (a
+    /// Project Gutenberg book: "The Great Gatsby, by F. Scott Fitzgerald (pg64317.txt)").
     pub title: String,
     /// Kind of source file.
     pub kind: DocumentKind,

@@ -2,7 +2,7 @@
 
 use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
-use crate::gutenberg::gutenberg_body;
+use crate::gutenberg::{gutenberg_body, gutenberg_title};
 use crate::html::html_to_text;
 use crate::pdf::{extract_pdf_reporting, remove_page_furniture, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,9 @@ pub struct ExtractedDocument {
     pub encoding: Option<TextEncoding>,
     /// `<title>` of an HTML file.
     pub html_title: Option<String>,
+    /// The work's title and author where the file's own header gives them (a Project
+    /// Gutenberg book), for the reader.
+    pub work_title: Option<String>,
     /// Problems that did not stop the document (pages without text, failed pages).
     pub warnings: Vec<String>,
 }
@@ -84,7 +87,9 @@ pub fn extract_document_reporting(
                 (decoded.text, None)
             };
             // A Project Gutenberg book without the header and licence around it.
+            let mut work_title = None;
             if let Some(body) = gutenberg_body(&text) {
+                work_title = gutenberg_title(&text[..body.start]);
                 text = text[body].to_string();
             }
             ExtractedDocument {
@@ -92,6 +97,7 @@ pub fn extract_document_reporting(
                 text,
                 encoding: Some(decoded.encoding),
                 html_title: title,
+                work_title,
                 warnings: Vec::new(),
             }
         }
@@ -197,6 +203,7 @@ fn extract_pdf_document(
         pages: spans,
         encoding: None,
         html_title: None,
+        work_title: None,
         warnings,
     })
 }
@@ -239,6 +246,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pg84.txt");
         let bytes = "The Project Gutenberg eBook of Frankenstein\r\n\r\n\
+             Title: Frankenstein\r\n\r\nAuthor: Mary Wollstonecraft Shelley\r\n\r\n\
              *** START OF THE PROJECT GUTENBERG EBOOK FRANKENSTEIN ***\r\n\r\n\
              Letter 1\r\n\r\nYou will rejoice to hear.\r\n\r\n\
              *** END OF THE PROJECT GUTENBERG EBOOK FRANKENSTEIN ***\r\n\r\n\
@@ -251,6 +259,10 @@ mod tests {
         };
         let doc = extract_document(&file, &PdfOptions::default(), &AtomicBool::new(false)).unwrap();
         assert_eq!(doc.text, "Letter 1\n\nYou will rejoice to hear.");
+        assert_eq!(
+            doc.work_title.as_deref(),
+            Some("Frankenstein, by Mary Wollstonecraft Shelley")
+        );
         assert_eq!(doc.pages.len(), 1);
         assert_eq!(doc.pages[0].byte_end, doc.text.len() as u64);
     }

@@ -44,6 +44,33 @@ pub fn gutenberg_body(text: &str) -> Option<Range<usize>> {
     None
 }
 
+/// Longest title shown, in characters (a header's title runs to a line or two).
+const MAX_TITLE_CHARS: usize = 200;
+
+/// The work's title from the header before the body (`header`: the text up to the start of
+/// [`gutenberg_body`]'s range): its `Title:` line (and the indented lines continuing it), and
+/// `, by` its `Author:` line where there is one. `None` without a `Title:` line. The file name
+/// (`pg64317.txt`) tells a reader nothing; the header names the book.
+pub fn gutenberg_title(header: &str) -> Option<String> {
+    let field = |name: &str| -> Option<String> {
+        let mut lines = header.lines();
+        let first = lines.find_map(|l| l.trim_start().strip_prefix(name))?;
+        let mut value = first.trim().to_string();
+        for more in lines.take_while(|l| l.starts_with([' ', '\t']) && !l.trim().is_empty()) {
+            value.push(' ');
+            value.push_str(more.trim());
+        }
+        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!value.is_empty()).then_some(value)
+    };
+    let title = field("Title:")?;
+    let full = match field("Author:") {
+        Some(author) => format!("{title}, by {author}"),
+        None => title,
+    };
+    Some(full.chars().take(MAX_TITLE_CHARS).collect())
+}
+
 /// `*** START OF THE PROJECT GUTENBERG EBOOK … ***`, and the end of the old header,
 /// `*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*…`.
 fn is_start_marker(line: &str) -> bool {
@@ -82,6 +109,31 @@ mod tests {
         assert_eq!(
             &text[body],
             "It is a truth universally acknowledged.\r\n\r\n  THE END"
+        );
+    }
+
+    #[test]
+    fn the_header_names_the_book_and_its_author() {
+        let header = "The Project Gutenberg eBook of Walden\r\n\r\nTitle: Walden, and On The Duty \
+             Of\r\n       Civil Disobedience\r\n\r\nAuthor: Henry David Thoreau\r\n\r\n\
+             Release date: January 1, 1995 [eBook #205]\r\n\r\n";
+        assert_eq!(
+            gutenberg_title(header).as_deref(),
+            Some("Walden, and On The Duty Of Civil Disobedience, by Henry David Thoreau")
+        );
+        assert_eq!(
+            gutenberg_title("Title: The Great Gatsby\n\nLanguage: English\n").as_deref(),
+            Some("The Great Gatsby")
+        );
+        assert_eq!(
+            gutenberg_title("The Project Gutenberg eBook of X\n\n"),
+            None
+        );
+        assert_eq!(gutenberg_title("Title:   \n"), None);
+        let long = format!("Title: {}\n", "word ".repeat(100));
+        assert_eq!(
+            gutenberg_title(&long).unwrap().chars().count(),
+            MAX_TITLE_CHARS
         );
     }
 

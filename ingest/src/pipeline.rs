@@ -465,6 +465,11 @@ impl Run<'_, '_> {
                 return Ok(None);
             }
         };
+        // The book's own title first, the file's name after it: a reader knows the one, a
+        // folder listing shows the other.
+        if let Some(work) = &extracted.work_title {
+            record.title = format!("{work} ({})", record.title);
+        }
         record.encoding = extracted.encoding;
         record.pages = extracted.pages;
         record.text_bytes = extracted.text.len() as u64;

@@ -454,3 +454,40 @@ fn removing_a_document_removes_its_files_chunks_and_checkpoints() {
     assert!(!cp_dir.exists());
     assert!(!writer.search("harbour", 10, None).unwrap().is_empty());
 }
+
+#[test]
+fn a_project_gutenberg_book_is_listed_by_its_title_and_found_by_its_file_name() {
+    let docs = tempfile::tempdir().unwrap();
+    let book = format!(
+        "The Project Gutenberg eBook of The Lighthouse\r\n\r\nTitle: The Lighthouse\r\n\r\n\
+         Author: Ada Whitcombe\r\n\r\n*** START OF THE PROJECT GUTENBERG EBOOK THE LIGHTHOUSE \
+         ***\r\n\r\n{}\r\n*** END OF THE PROJECT GUTENBERG EBOOK THE LIGHTHOUSE ***\r\n\r\n\
+         Section 1. General Terms of Use\r\n",
+        prose("lighthouse", 4)
+    );
+    write_file(docs.path(), "pg4242.txt", &book);
+    write_file(docs.path(), "orchard.txt", &prose("orchard", 4));
+    let lib = tempfile::tempdir().unwrap();
+    let mut writer = Library::open_writer(lib.path()).unwrap();
+    let (summary, _) = ingest(&mut writer, &[docs.path().to_path_buf()], &test_options());
+    assert_eq!(summary.count(OutcomeStatus::Ingested), 2, "{summary:#?}");
+    drop(writer);
+    let library = open_library(lib.path());
+    let mut titles: Vec<String> = library
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.title)
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        ["The Lighthouse, by Ada Whitcombe (pg4242.txt)", "orchard.txt"]
+    );
+    // `--doc` still finds it by the file's name, and now by the book's.
+    for name in ["pg4242", "lighthouse, by"] {
+        let found = library.find_documents(name).unwrap();
+        assert_eq!(found.len(), 1, "{name}");
+        assert!(found[0].source_path.ends_with("pg4242.txt"));
+    }
+}
