@@ -482,7 +482,10 @@ fn a_project_gutenberg_book_is_listed_by_its_title_and_found_by_its_file_name() 
     titles.sort();
     assert_eq!(
         titles,
-        ["The Lighthouse, by Ada Whitcombe (pg4242.txt)", "orchard.txt"]
+        [
+            "The Lighthouse, by Ada Whitcombe (pg4242.txt)",
+            "orchard.txt"
+        ]
     );
     // `--doc` still finds it by the file's name, and now by the book's.
     for name in ["pg4242", "lighthouse, by"] {

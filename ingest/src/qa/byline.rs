@@ -48,6 +48,7 @@ pub fn byline_surnames(text: &str) -> Vec<String> {
             rest
         };
         // Every part must be a name: "By Sunday, Mary had gone" is a sentence, not a byline.
+        let names = names.replace(" AND ", " and ").replace(" And ", " and ");
         let parts: Option<Vec<String>> = names
             .split(" and ")
             .flat_map(|n| n.split(','))
@@ -120,7 +121,7 @@ mod tests {
         assert_eq!(byline_surnames(walden), vec!["thoreau"]);
         let austen = "PRIDE.\n  and\nPREJUDICE\n\n  by\n Jane Austen,\n\nwith a Preface by\nGeorge Saintsbury\n";
         assert_eq!(byline_surnames(austen), vec!["austen"]);
-        let two = "THE FEDERALIST\n\nBY ALEXANDER HAMILTON, JAMES MADISON and JOHN JAY\n";
+        let two = "THE FEDERALIST\n\nBY ALEXANDER HAMILTON, JAMES MADISON AND JOHN JAY\n";
         assert_eq!(byline_surnames(two), vec!["hamilton", "madison", "jay"]);
         let particle = "Démocratie\nby Alexis de Tocqueville\n";
         assert_eq!(byline_surnames(particle), vec!["tocqueville"]);

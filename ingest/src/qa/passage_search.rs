@@ -404,16 +404,16 @@ fn choose(
 
 /// Re-orders the best [`RERANK_WINDOWS`] windows of `ranked` (sorted best first by word
 /// score) by their word score, as a share of `best_word_score` (the best before documents were
-/// compared), plus [`MEANING_WEIGHT`] × the cosine of their meaning (with [`MEANING_CONTEXT_SENTENCES`] around them) with the
-/// question's (static word vectors, [`crate::semantic`]); windows further down keep their
-/// order after them.
+/// compared), plus [`MEANING_WEIGHT`] × the cosine of their meaning (with
+/// [`MEANING_CONTEXT_SENTENCES`] around them) with the question's (static word vectors,
+/// [`crate::semantic`]); windows further down keep their order after them.
 ///
 /// Measured on the evaluation set when it was introduced (recall@1 / recall@3, against 0.602 /
 /// 0.729 by words alone): this weighted sum 0.635 / 0.751 (for today's weight see
-/// [`MEANING_WEIGHT`]); reciprocal-rank fusion 0.569–0.613; the cosine standardised over the candidates
-/// 0.541–0.608; 15 or 100 windows instead of 40 the same; the meaning alone 0.392; each
-/// question piece matched to its nearest piece of the window instead of one vector per text
-/// (0.575–0.624).
+/// [`MEANING_WEIGHT`]); reciprocal-rank fusion 0.569–0.613; the cosine standardised over the
+/// candidates 0.541–0.608; 15 or 100 windows instead of 40 the same; the meaning alone 0.392;
+/// each question piece matched to its nearest piece of the window instead of one vector per
+/// text (0.575–0.624).
 fn rerank_by_meaning(
     ctx: &QaContext<'_>,
     candidates: &[Candidate],

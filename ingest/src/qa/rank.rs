@@ -158,7 +158,8 @@ pub fn count_authors_for_document_only(terms: &mut [DocumentTerm], author_stems:
         return;
     }
     for t in terms.iter_mut().filter(|t| is_author(t)) {
-        if t.document_weight > 0.0 || t.passage_weight > 0.0 {
+        // A term the document holds has a document weight; one it lacks gives it none.
+        if t.document_weight > 0.0 {
             t.document_weight += t.passage_weight;
         }
         t.passage_weight = 0.0;
@@ -369,6 +370,10 @@ mod tests {
         let mut alone = vec![term("thoreau", 1)];
         count_authors_for_document_only(&mut alone, &["thoreau".to_string()]);
         assert!(alone[0].passage_weight > 0.0);
+        // A surname this document lacks gives it no document weight.
+        let mut lacking = vec![term("thoreau", 0), term("live", 30)];
+        count_authors_for_document_only(&mut lacking, &["thoreau".to_string()]);
+        assert_eq!(lacking[0].document_weight, 0.0);
     }
 
     #[test]
