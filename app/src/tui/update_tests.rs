@@ -268,12 +268,7 @@ fn evidence_with_a_supporting_sentence_jumps_to_the_sentence() {
     open_a(&mut state);
     state.apply(Action::Ask);
     let job = ask_job(&type_line(&mut state, "q?"));
-    let text = state
-        .reader
-        .doc
-        .as_ref()
-        .map(|d| d.text.clone())
-        .unwrap_or_default();
+    let text = long_text().text;
     let at = text.find("line 23").unwrap_or(0);
     // A first passage read from its checkpoint at the document's start.
     state.on_event(WorkerEvent::AskEvidence {

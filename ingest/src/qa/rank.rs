@@ -68,13 +68,20 @@ fn idf_of_counts(total: f32, with_term: f32) -> f32 {
 pub fn where_share(chunks_in_document: u64, chunks_with_term: u64, chunk_bytes: f32) -> f32 {
     let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
     let parts = chunks_in_document as f32 * scale;
-    let p = chunks_with_term.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
-    let parts_with_term = (1.0 - (1.0 - p).powf(1.0 / scale)) * parts;
+    let parts_with_term = share_of_parts(chunks_in_document, chunks_with_term, chunk_bytes) * parts;
     let most = idf_of_counts(parts, 0.0);
     if most <= 0.0 {
         return 0.0;
     }
     (idf_of_counts(parts, parts_with_term) / most).clamp(0.0, 1.0)
+}
+
+/// The share of a document's [`SHARE_UNIT_BYTES`] parts that hold a term held by
+/// `chunks_with_term` of its `chunks_in_document` chunks of `chunk_bytes` (see [`where_share`]).
+fn share_of_parts(chunks_in_document: u64, chunks_with_term: u64, chunk_bytes: f32) -> f32 {
+    let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
+    let p = chunks_with_term.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
+    1.0 - (1.0 - p).powf(1.0 / scale)
 }
 
 /// A question term with its weights for one document.
@@ -131,15 +138,12 @@ pub fn comparison_shift(
     chunk_bytes: f32,
     names_document: &[String],
 ) -> f32 {
-    let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
     terms
         .iter()
         .zip(counts)
         .filter(|(t, _)| !names_document.contains(&t.stem))
         .map(|(t, &n)| {
-            let p = n.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
-            // The share of 1,000-byte parts, as in `where_share`.
-            let parts = 1.0 - (1.0 - p).powf(1.0 / scale);
+            let parts = share_of_parts(chunks_in_document, n, chunk_bytes);
             t.document_weight * ((parts / DENSE_SHARE).min(1.0) - 1.0)
         })
         .sum()
