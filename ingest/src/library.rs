@@ -7,7 +7,7 @@ mod reading_state;
 
 pub use format_file::LIBRARY_FILE;
 pub(crate) use format_file::{check_format, library_file_damage, write_library_file};
-pub(crate) use reading_state::load_state;
+pub(crate) use reading_state::load_nearest_state;
 pub use reading_state::{chunk_tokens, ReadingProgress, StartPoint};
 
 use crate::chunk::Chunk;

@@ -123,35 +123,25 @@ impl Library {
     ) -> Result<StartPoint> {
         let record = self.document(id)?;
         let (found, damaged) = self.checkpoints_of(id, &record, model.fingerprint());
-        let mut warnings: Vec<String> = damaged
-            .iter()
-            .filter(|d| d.position.is_none_or(|p| p <= chunk_index))
-            .map(ToString::to_string)
-            .collect();
-        for info in found
-            .iter()
-            .rev()
-            .filter(|c| c.header.chunks_read <= chunk_index)
-        {
-            match load_state(&info.path, model, &record.digest) {
-                Ok((header, state)) => {
-                    return Ok(StartPoint {
-                        state,
-                        chunks_read: header.chunks_read,
-                        token_offset: header.token_offset,
-                        checkpoint: Some(info.clone()),
-                        warnings,
-                    })
-                }
-                Err(e) => warnings.push(format!("skipped damaged checkpoint: {e}")),
-            }
-        }
-        Ok(StartPoint {
-            state: model.new_state(),
-            chunks_read: 0,
-            token_offset: 0,
-            checkpoint: None,
-            warnings,
+        let nearest =
+            load_nearest_state(&found, &damaged, chunk_index, model, &record.digest, || {
+                Ok::<(), IngestError>(())
+            })?;
+        Ok(match nearest.loaded {
+            Some((info, header, state)) => StartPoint {
+                state,
+                chunks_read: header.chunks_read,
+                token_offset: header.token_offset,
+                checkpoint: Some(info.clone()),
+                warnings: nearest.warnings,
+            },
+            None => StartPoint {
+                state: model.new_state(),
+                chunks_read: 0,
+                token_offset: 0,
+                checkpoint: None,
+                warnings: nearest.warnings,
+            },
         })
     }
 
@@ -196,7 +186,56 @@ pub fn chunk_tokens(encoder: &dyn TextEncoder, text: &str, chunk: &Chunk) -> Res
     encoder.encode_text(body).map_err(IngestError::Tokenizer)
 }
 
-pub(crate) fn load_state(
+/// The state of the newest checkpoint in `checkpoints` (a document's, sorted by position) that
+/// covers at most `chunks` chunks and loads for `model`, and what was passed over on the way.
+pub(crate) struct NearestState<'a> {
+    /// The checkpoint, its header and its state; `None`: none loads, start from a fresh state.
+    pub loaded: Option<(&'a CheckpointInfo, CheckpointHeader, engine::State)>,
+    /// The damaged checkpoints at or before the position (listed as damaged, or failing to
+    /// load), as warnings for the reader.
+    pub warnings: Vec<String>,
+}
+
+/// Loads the state to go on from at chunk `chunks` (see [`NearestState`]): a damaged checkpoint
+/// is passed over with a warning and the one before it is tried, so damage costs re-reading,
+/// never the answer. `before_load` runs before each file is read, so that a caller may stop
+/// between loads (a cancelled question); its error is returned as it is.
+pub(crate) fn load_nearest_state<'a, E>(
+    checkpoints: &'a [CheckpointInfo],
+    damaged: &[DamagedCheckpoint],
+    chunks: u32,
+    model: &dyn engine::LanguageModel,
+    digest: &str,
+    mut before_load: impl FnMut() -> std::result::Result<(), E>,
+) -> std::result::Result<NearestState<'a>, E> {
+    let mut warnings: Vec<String> = damaged
+        .iter()
+        .filter(|d| d.position.is_none_or(|p| p <= chunks))
+        .map(ToString::to_string)
+        .collect();
+    for info in checkpoints
+        .iter()
+        .rev()
+        .filter(|c| c.header.chunks_read <= chunks)
+    {
+        before_load()?;
+        match load_state(&info.path, model, digest) {
+            Ok((header, state)) => {
+                return Ok(NearestState {
+                    loaded: Some((info, header, state)),
+                    warnings,
+                })
+            }
+            Err(e) => warnings.push(format!("skipped damaged checkpoint: {e}")),
+        }
+    }
+    Ok(NearestState {
+        loaded: None,
+        warnings,
+    })
+}
+
+fn load_state(
     path: &Path,
     model: &dyn engine::LanguageModel,
     digest: &str,

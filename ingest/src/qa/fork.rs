@@ -9,7 +9,7 @@ use super::prompt::prepare_material;
 use super::provenance::{CheckpointRef, TextSpan};
 use super::retrieve::Visible;
 use super::QaContext;
-use crate::library::{chunk_tokens, load_state};
+use crate::library::{chunk_tokens, load_nearest_state};
 use std::ops::Range;
 
 /// A state forked from the nearest usable checkpoint at or before a position.
@@ -37,36 +37,27 @@ pub fn fork_at_or_before_byte(
 ) -> Result<Fork, QaError> {
     // Checkpoints stand at chunk ends: the usable ones cover at most the chunks that end by `byte`.
     let chunks_before = doc.chunks.partition_point(|c| c.byte_end <= byte) as u32;
-    let mut warnings: Vec<String> = visible
-        .damaged
-        .iter()
-        .filter(|d| d.position.is_none_or(|p| p <= chunks_before))
-        .map(ToString::to_string)
-        .collect();
-    for info in visible
-        .checkpoints
-        .iter()
-        .rev()
-        .filter(|c| c.header.chunks_read <= chunks_before)
-    {
-        ctx.check_cancel()?;
-        match load_state(&info.path, ctx.model, &doc.record.digest) {
-            Ok((header, state)) => {
-                return Ok(Fork {
-                    state,
-                    checkpoint: Some(CheckpointRef::of(info)),
-                    byte_offset: header.byte_offset,
-                    warnings,
-                })
-            }
-            Err(e) => warnings.push(format!("skipped damaged checkpoint: {e}")),
-        }
-    }
-    Ok(Fork {
-        state: ctx.model.new_state(),
-        checkpoint: None,
-        byte_offset: 0,
-        warnings,
+    let nearest = load_nearest_state(
+        &visible.checkpoints,
+        &visible.damaged,
+        chunks_before,
+        ctx.model,
+        &doc.record.digest,
+        || ctx.check_cancel(),
+    )?;
+    Ok(match nearest.loaded {
+        Some((info, header, state)) => Fork {
+            state,
+            checkpoint: Some(CheckpointRef::of(info)),
+            byte_offset: header.byte_offset,
+            warnings: nearest.warnings,
+        },
+        None => Fork {
+            state: ctx.model.new_state(),
+            checkpoint: None,
+            byte_offset: 0,
+            warnings: nearest.warnings,
+        },
     })
 }
 
