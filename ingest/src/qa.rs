@@ -11,9 +11,10 @@
 //! 2. **Fork** (`fork`): the nearest stored checkpoint at or before the best passage is loaded
 //!    into a fresh `State` value; checkpoint files are only ever read.
 //! 3. **Plan** (`reading_plan`): up to `passages_read` passages (default 3) are read — the best
-//!    one from the checkpoint, then further ones of the same document in document order, each
-//!    after its page label — as long as the text re-read stays within `reread_budget_tokens`.
-//!    The evidence marks them `read`; the others are `also-matched`.
+//!    one from the checkpoint, then further ones of the same document (the best among the ten
+//!    best found) in document order, each after its page label — as long as the text re-read
+//!    stays within `reread_budget_tokens`. The evidence marks them `read`; the others are
+//!    `also-matched`.
 //! 4. **Prompt** (`prompt`): the question is fed first, then the document text from the
 //!    checkpoint to the end of the best passage, then the further passages, then the answer cue
 //!    of the model's family (Raven `Bob:`/`Alice:`, Pile `Question:`/`Answer:`, World

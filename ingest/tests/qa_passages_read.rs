@@ -221,3 +221,55 @@ fn the_budget_leaves_out_further_passages(library: &Library, id: &str, full: &An
     assert_eq!(a.provenance.passages.len(), 1);
     assert_eq!(a.provenance.reread_tokens, first);
 }
+
+/// A second document whose passages match the question's words, between the book's.
+fn harbor_notices() -> String {
+    format!(
+        "HARBOR NOTICES\n\n{}\n\nThe beacon burned late on the night the harbor ledger was lost.\n\n{}\n\nNobody asked the harbor ledger clerk what the beacon burned.\n\n{}\n",
+        filler(401, 120),
+        filler(402, 120),
+        filler(403, 120),
+    )
+}
+
+/// In a library of several documents, the next best passages are often another document's,
+/// which the answering document's state cannot read: the further passages read are the
+/// answering document's best, chosen among more entries than are shown, and each cites its own
+/// entry of the evidence.
+#[test]
+fn further_passages_are_the_answering_documents_when_others_rank_between() {
+    let fx = Fixture::build(
+        &[("book.txt", book()), ("notices.txt", harbor_notices())],
+        None,
+    );
+    let library = fx.library();
+    let ctx = context(&library);
+    let (book_id, other_id) = (fx.id("book.txt"), fx.id("notices.txt"));
+    let mut o = telling_options(book_id);
+    o.documents = None;
+    let a = ask(&ctx, QUESTION, &o, &mut |_| true).unwrap();
+    let docs: Vec<&str> = a.evidence.iter().map(|e| e.document_id.as_str()).collect();
+    // The set-up: the book answers, and the other document ranks among the first three.
+    assert_eq!(docs[0], book_id, "{docs:?}");
+    assert!(docs[..3].contains(&other_id), "{docs:?}");
+    let read = &a.provenance.passages;
+    // Two of them rank below the other document's (fourth and fifth): chosen among the
+    // three shown, only the best one would be read.
+    assert_eq!(read.len(), 3, "{read:?}");
+    for r in read {
+        let cited = &a.evidence[r.evidence_index];
+        assert_eq!(cited.role, EvidenceRole::Read);
+        assert_eq!(cited.document_id, book_id);
+        assert!(
+            cited.byte_range.start <= r.span.byte_range.start
+                && r.span.byte_range.end <= cited.byte_range.end,
+            "{r:?} cites {cited:?}"
+        );
+    }
+    // The first three entries are shown as ranked, then the further passages read.
+    assert_eq!(
+        a.evidence.len(),
+        3 + read.iter().filter(|r| r.evidence_index >= 3).count()
+    );
+    assert!(a.evidence[3..].iter().all(|e| e.role == EvidenceRole::Read));
+}

@@ -110,16 +110,18 @@ fn print_report(report: &RetrievalReport, model: &str, chunk_tokens: usize) {
         }
     );
     println!(
-        "| recall@1 | recall@3 | MRR@10 | right document | first passage, median | retrieval, median |"
+        "| recall@1 | recall@3 | MRR@10 | in what is read | right document | first passage, median | re-read, median | retrieval, median |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {:.3} | {:.3} | {:.3} | {:.3} | {} bytes | {:.1} ms |",
+        "| {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} bytes | {} tokens | {:.1} ms |",
         report.recall_at_1,
         report.recall_at_3,
         report.mrr,
+        report.recall_read,
         report.right_document_rate,
         report.median_first_passage_bytes,
+        report.median_tokens_read,
         report.median_retrieval_ms
     );
 }

@@ -11,7 +11,7 @@ pub use super::options::{answer_sampler, AskOptions};
 use super::passage_search::find_passages;
 use super::prompt::{gist_prompt, question_prompt};
 use super::provenance::{Answer, DocumentRef, Evidence, EvidenceRole, Mode, PassageRead};
-use super::reading_plan::plan_passages;
+use super::reading_plan::{plan_passages, PASSAGE_POOL};
 use super::retrieve::content_words;
 use super::select::{no_match, read_by_this_model, scope_ids, section_as_passage, DocumentCache};
 use super::{now_unix_s, QaContext};
@@ -89,7 +89,12 @@ pub fn ask(
     let scope = scope_ids(ctx.library, opts)?;
     let terms = content_words(question);
     let mut docs = DocumentCache::default();
-    let mut found = find_passages(ctx, question, &terms, &scope, opts, &mut docs)?;
+    // The further passages to read are chosen among more than are shown (see `PASSAGE_POOL`).
+    let pool = AskOptions {
+        passages: opts.passages.max(PASSAGE_POOL),
+        ..opts.clone()
+    };
+    let mut found = find_passages(ctx, question, &terms, &scope, &pool, &mut docs)?;
     let mut notices = Vec::new();
     if found.is_empty() && !opts.whole {
         if let Some(section) = section_as_passage(ctx, &scope, opts, &terms, &mut docs)? {
@@ -159,10 +164,11 @@ pub fn ask(
             let plan = plan_passages(
                 ctx,
                 doc,
-                &fork,
+                fork.byte_offset,
                 &mut evidence,
                 opts.passages_read.max(1),
                 opts.reread_budget_tokens,
+                opts.passages,
             )?;
             if plan.over_budget > 0 {
                 notices.push(format!(
@@ -194,6 +200,7 @@ pub fn ask(
             let evidence = found
                 .into_iter()
                 .filter(|e| e.document_id == doc_id)
+                .take(opts.passages)
                 .map(|e| Evidence {
                     role: EvidenceRole::AlsoMatched,
                     ..e
@@ -202,6 +209,21 @@ pub fn ask(
             (fork, reading, evidence)
         }
     };
+    // A passage shown from another document that is only partly read (or cut at the as-of
+    // page) says so, as the answer's own document does.
+    let mut other_documents: Vec<&str> = Vec::new();
+    for e in evidence.iter().filter(|e| e.document_id != doc_id) {
+        if !other_documents.contains(&e.document_id.as_str()) {
+            other_documents.push(&e.document_id);
+        }
+    }
+    for id in other_documents {
+        if let Ok(other) = docs.get(ctx, id, opts.as_of_page)?.1.visible {
+            for limit in other.notices {
+                ctx.library.notice(limit);
+            }
+        }
+    }
     let passages_read: Vec<PassageRead> = reading
         .material
         .iter()

@@ -70,8 +70,6 @@ const NEIGHBOUR_CHUNKS: u32 = 1;
 struct Candidate {
     id: String,
     regions: Vec<ScoredRegion>,
-    /// What limits the text used (still being read, as-of page), for the reader.
-    limits: Vec<String>,
     /// Where the model can start reading the document, ascending: its start and its
     /// checkpoints' positions (byte offsets).
     read_starts: Vec<u64>,
@@ -236,7 +234,6 @@ pub(crate) fn find_passages(
         candidates.push(Candidate {
             id: id.to_string(),
             regions,
-            limits: visible.notices.clone(),
             read_starts,
             first_usable: limit.start,
             comparison_shift: shift,
@@ -364,16 +361,6 @@ fn choose(
             passage_around(region, &window, &taken[c])
         };
         taken[c].push(range.clone());
-        // The answer says what limits its own document's text; a further passage from another
-        // document that is only partly read (or cut at the as-of page) must say so too.
-        if evidence
-            .first()
-            .is_some_and(|first: &Evidence| first.document_id != candidates[c].id)
-        {
-            for limit in &candidates[c].limits {
-                ctx.library.notice(limit.clone());
-            }
-        }
         let (doc, _) = docs.get(ctx, &candidates[c].id, None)?;
         let support = sentence(window.best_sentence);
         let support_text = &doc.text[support.start as usize..support.end as usize];
@@ -539,7 +526,6 @@ mod tests {
         Candidate {
             id: "d".into(),
             regions: Vec::new(),
-            limits: Vec::new(),
             read_starts: vec![0, 4_000, 8_000],
             first_usable,
             comparison_shift: 0.0,

@@ -3,7 +3,10 @@
 //! The best passage is read from its nearest checkpoint: the text from the checkpoint to the
 //! passage's end, so the model meets it in its place in the document. Up to
 //! `passages_read - 1` further passages follow — the next best evidence entries of the same
-//! document, taken in rank order — read in document order, each after its page label. A
+//! document, taken in rank order from the best [`PASSAGE_POOL`] found (in a folder of many
+//! documents the next best passages overall are often other documents', which the state of this
+//! one cannot read) — read in document order, each after its page label. The evidence shows
+//! the best entries, as many as were asked for, and any further passage read after them. A
 //! further passage that the first one's text already covers is not read again (it counts as
 //! read, with 0 tokens); one that partly overlaps it is read from where the overlap ends.
 //!
@@ -16,12 +19,19 @@
 
 use super::answer_steps::MaterialPart;
 use super::error::QaError;
-use super::fork::{prepare_text, Fork, PreparedText};
+use super::fork::{prepare_text, PreparedText};
 use super::loaded::LoadedDocument;
 use super::prompt::passage_label;
 use super::provenance::{page_label, Evidence, EvidenceRole, TextSpan};
 use super::QaContext;
 use std::ops::Range;
+
+/// Evidence entries found for a question, best first, among which the further passages to read
+/// are chosen (those of the answering document). Measured on the three tunable evaluation sets
+/// (the answer's keywords in the text read, default options): choosing among the 3 entries
+/// shown gave 0.818 / 0.713 / 0.800 (real set / second development set / sample set), among
+/// 10 gave 0.823 / 0.713 / 0.900.
+pub const PASSAGE_POOL: usize = 10;
 
 /// The passages to read for an answer.
 #[derive(Debug, Clone)]
@@ -33,15 +43,18 @@ pub(crate) struct PassagePlan {
 }
 
 /// Plans what the model reads for `evidence` (best first; entry 0 is the passage the state was
-/// forked for) of document `doc`, and marks the entries read with [`EvidenceRole::Read`] and
-/// every other entry [`EvidenceRole::AlsoMatched`].
+/// forked for; up to [`PASSAGE_POOL`] entries to choose from) of document `doc`, the first read
+/// from byte `read_from` (where the forked state stands). `evidence` is left with its first
+/// `shown` entries and any later one read, in rank order, those read marked
+/// [`EvidenceRole::Read`] and the others [`EvidenceRole::AlsoMatched`].
 pub(crate) fn plan_passages(
     ctx: &QaContext<'_>,
     doc: &LoadedDocument,
-    fork: &Fork,
-    evidence: &mut [Evidence],
+    read_from: u64,
+    evidence: &mut Vec<Evidence>,
     passages_read: usize,
     budget_tokens: u64,
+    shown: usize,
 ) -> Result<PassagePlan, QaError> {
     let Some(best) = evidence.first() else {
         return Ok(PassagePlan {
@@ -49,7 +62,7 @@ pub(crate) fn plan_passages(
             over_budget: 0,
         });
     };
-    let first_range = fork.byte_offset.min(best.byte_range.start)..best.byte_range.end;
+    let first_range = read_from.min(best.byte_range.start)..best.byte_range.end;
     let first = prepare_text(ctx, doc, first_range.clone(), true)?;
     let mut total_tokens = first.span.tokens;
     let mut chosen: Vec<(usize, PreparedText)> = Vec::new();
@@ -85,16 +98,32 @@ pub(crate) fn plan_passages(
             EvidenceRole::AlsoMatched
         };
     }
+    let kept = keep_shown(evidence, shown);
     let mut material = vec![part(ctx, 0, first, true)];
     material.extend(
         chosen
             .into_iter()
-            .map(|(index, text)| part(ctx, index, text, false)),
+            .map(|(index, text)| part(ctx, kept[index], text, false)),
     );
     Ok(PassagePlan {
         material,
         over_budget,
     })
+}
+
+/// Keeps the first `shown` entries of `evidence` and every later one that is read, in rank
+/// order; returns each old entry's new index (a dropped entry's is that of the entry after it,
+/// and is never used: only entries read are looked up).
+fn keep_shown(evidence: &mut Vec<Evidence>, shown: usize) -> Vec<usize> {
+    let mut new_index = Vec::with_capacity(evidence.len());
+    let mut kept = 0;
+    evidence.retain(|e| {
+        new_index.push(kept);
+        let keep = new_index.len() <= shown || e.role == EvidenceRole::Read;
+        kept += usize::from(keep);
+        keep
+    });
+    new_index
 }
 
 /// A passage with its label; one already read needs no label (nothing is fed for it).
@@ -135,5 +164,35 @@ mod tests {
         assert_eq!(outside(&(10..20), &(10..20)), None);
         assert_eq!(outside(&(5..15), &(10..20)), Some(5..10));
         assert_eq!(outside(&(15..25), &(10..20)), Some(20..25));
+    }
+
+    fn entry(n: u64, role: EvidenceRole) -> Evidence {
+        Evidence {
+            role,
+            document_id: "d".into(),
+            title: "d".into(),
+            chunk_index: 0,
+            byte_range: n * 100..n * 100 + 50,
+            pages: (1, 1),
+            score: 0.0,
+            snippet: None,
+            supporting_sentence: None,
+        }
+    }
+
+    #[test]
+    fn the_best_entries_are_shown_and_every_one_read_after_them() {
+        use EvidenceRole::{AlsoMatched as Also, Read};
+        let roles = [Read, Also, Also, Also, Read, Also, Read, Also];
+        let mut evidence: Vec<Evidence> = (0..).zip(roles).map(|(n, r)| entry(n, r)).collect();
+        let new_index = keep_shown(&mut evidence, 3);
+        let starts: Vec<u64> = evidence.iter().map(|e| e.byte_range.start).collect();
+        assert_eq!(starts, [0, 100, 200, 400, 600]);
+        // The entries read keep pointing at themselves.
+        assert_eq!((new_index[0], new_index[4], new_index[6]), (0, 3, 4));
+        // Fewer entries than asked for: all are kept.
+        let mut few = vec![entry(0, Read), entry(1, Also)];
+        assert_eq!(keep_shown(&mut few, 3), [0, 1]);
+        assert_eq!(few.len(), 2);
     }
 }

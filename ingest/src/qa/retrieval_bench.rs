@@ -6,12 +6,15 @@
 //! retrieval `ask` uses ([`retrieve_evidence`]) and its evidence is checked: recall@1 (every
 //! keyword, case-insensitively, in the passage the model reads first), recall@3 (in one of the
 //! first three), the mean reciprocal rank of the first passage holding them (over the first
-//! [`RANKED_PASSAGES`]), and whether the right document is among the first three. No answer is
-//! generated: generation does not change which passages are chosen.
+//! [`RANKED_PASSAGES`]), whether the right document is among the first three, and whether the
+//! passages the model reads before answering (the first from its checkpoint and further ones of
+//! its document, as `ask` plans them within its re-read budget) hold every keyword between them.
+//! No answer is generated: generation does not change which passages are chosen.
 
 use super::error::QaError;
 use super::passage_search::find_passages;
-use super::provenance::Evidence;
+use super::provenance::{Evidence, EvidenceRole};
+use super::reading_plan::{plan_passages, PASSAGE_POOL};
 use super::retrieve::content_words;
 use super::select::{scope_ids, DocumentCache};
 use super::{AskOptions, QaContext};
@@ -142,6 +145,11 @@ pub struct QuestionOutcome {
     pub right_document: bool,
     /// Time to find the passages, milliseconds.
     pub retrieval_ms: f64,
+    /// The passages the model reads before answering hold every keyword between them.
+    pub answer_read: bool,
+    /// Tokens of document text the model re-reads for them (the first passage from its
+    /// checkpoint, then the further ones).
+    pub tokens_read: u64,
     /// Length of the first passage, in bytes: the text the model reads after the question, from
     /// its checkpoint (a longer passage holds the answer more often, so recall is read with it).
     pub first_passage_bytes: u64,
@@ -169,12 +177,18 @@ pub struct RetrievalReport {
     /// Mean reciprocal rank of the first passage holding every keyword (0 when none of the
     /// first [`RANKED_PASSAGES`] does).
     pub mrr: f64,
+    /// Share whose passages read by the model before answering (the first and up to
+    /// `passages_read − 1` more of its document, within the re-read budget) hold every keyword
+    /// between them: what the answer can draw on.
+    pub recall_read: f64,
     /// Share with the right document among the first three passages.
     pub right_document_rate: f64,
     /// Median time to find a question's passages, milliseconds.
     pub median_retrieval_ms: f64,
     /// Median length of the first passage, in bytes.
     pub median_first_passage_bytes: u64,
+    /// Median tokens of document text re-read before an answer.
+    pub median_tokens_read: u64,
     /// Every question's outcome, in file order.
     pub outcomes: Vec<QuestionOutcome>,
 }
@@ -204,6 +218,7 @@ pub fn run_retrieval_bench(
     };
     on_status(&format!("asking {} questions", questions.len()));
     let mut texts: HashMap<String, String> = HashMap::new();
+    let mut docs = DocumentCache::default();
     let mut outcomes = Vec::with_capacity(questions.len());
     for q in &questions {
         let wanted_id = ids.get(&q.doc);
@@ -242,6 +257,8 @@ pub fn run_retrieval_bench(
             }
         }
         let answer_rank = holds.iter().position(|&h| h).map(|i| i + 1);
+        let (read, tokens_read) = read_text(&ctx, &evidence, &mut docs, &texts)?;
+        let answer_read = holds_keywords(&read, &q.keywords);
         outcomes.push(QuestionOutcome {
             id: q.id.clone(),
             question: q.question.clone(),
@@ -254,6 +271,8 @@ pub fn run_retrieval_bench(
                 .take(SHOWN_PASSAGES)
                 .any(|e| Some(&e.document_id) == wanted_id),
             retrieval_ms,
+            answer_read,
+            tokens_read,
             first_passage_bytes: evidence
                 .first()
                 .map_or(0, |e| e.byte_range.end - e.byte_range.start),
@@ -271,6 +290,8 @@ pub fn run_retrieval_bench(
     times.sort_by(f64::total_cmp);
     let mut lengths: Vec<u64> = outcomes.iter().map(|o| o.first_passage_bytes).collect();
     lengths.sort_unstable();
+    let mut tokens: Vec<u64> = outcomes.iter().map(|o| o.tokens_read).collect();
+    tokens.sort_unstable();
     Ok(RetrievalReport {
         questions_file: opts.questions.clone(),
         library: opts.library_dir.clone(),
@@ -284,11 +305,49 @@ pub fn run_retrieval_bench(
             .map(|o| o.answer_rank.map_or(0.0, |r| 1.0 / r as f64))
             .sum::<f64>()
             / n,
+        recall_read: share(&|o| o.answer_read),
         right_document_rate: share(&|o| o.right_document),
         median_retrieval_ms: times.get(times.len() / 2).copied().unwrap_or(0.0),
         median_first_passage_bytes: lengths.get(lengths.len() / 2).copied().unwrap_or(0),
+        median_tokens_read: tokens.get(tokens.len() / 2).copied().unwrap_or(0),
         outcomes,
     })
+}
+
+/// The text of the passages `ask` has the model read for `evidence` (best first, at least
+/// [`PASSAGE_POOL`] entries where as many were found), joined by blank lines: planned as `ask`
+/// plans it with the default options, and the tokens it re-reads for them. `texts` holds the
+/// documents' texts.
+fn read_text(
+    ctx: &QaContext<'_>,
+    evidence: &[Evidence],
+    docs: &mut DocumentCache,
+    texts: &HashMap<String, String>,
+) -> Result<(String, u64), QaError> {
+    let Some(first) = evidence.first() else {
+        return Ok((String::new(), 0));
+    };
+    let defaults = AskOptions::default();
+    let mut pool = evidence[..evidence.len().min(PASSAGE_POOL)].to_vec();
+    let (doc, _) = docs.get(ctx, &first.document_id, None)?;
+    let plan = plan_passages(
+        ctx,
+        doc,
+        first.byte_range.start,
+        &mut pool,
+        defaults.passages_read,
+        defaults.reread_budget_tokens,
+        defaults.passages,
+    )?;
+    let text = texts.get(&first.document_id).map_or("", String::as_str);
+    let tokens = plan.material.iter().map(|m| m.text.span.tokens).sum();
+    let read = pool
+        .iter()
+        .filter(|e| e.role == EvidenceRole::Read)
+        .filter_map(|e| text.get(e.byte_range.start as usize..e.byte_range.end as usize))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    Ok((read, tokens))
 }
 
 /// Whether every keyword is in `text`, ignoring case, line breaks and repeated spaces, and
