@@ -20,6 +20,12 @@ const ABBREVIATIONS: &[&str] = &[
     "ltd", "llc", "cf", "al", "art", "sec", "ch", "app", "supp", "ill", "cal", "cir", "ct",
     "dist", "e.g", "i.e", "u.s", "n.e", "n.e.2d", "f.2d", "f.3d", "p", "pp", "para", "mt", "ave",
     "gen", "col", "capt", "prof", "rev", "hon", "messrs", "mme", "mlle", "fig", "vol", "ed",
+    // Citations and record references in court papers: "Fed. R. Civ. P. 56", "28 U.S.C.
+    // § 1291", "F. Supp. 3d", "(Dkt. 45; Compl. ¶ 12; Tr. 88)".
+    "fed", "civ", "crim", "evid", "proc", "stat", "ann", "misc", "amend", "const", "subd", "cl",
+    "u.s.c", "c.f.r", "s.ct", "l.ed", "f.4th", "p.2d", "p.3d", "a.2d", "a.3d", "n.e.3d",
+    "s.e.2d", "s.w.2d", "s.w.3d", "so.2d", "so.3d", "n.w.2d", "n.y.s.2d", "n.y.s.3d", "a.d.2d",
+    "a.d.3d", "dkt", "ex", "exs", "decl", "mot", "opp", "compl", "tr", "aff", "resp",
 ];
 
 /// Byte ranges of the sentences of `text`, in order, trimmed of surrounding white space; empty
@@ -136,6 +142,20 @@ mod tests {
         assert_eq!(
             sentences("It cost $94.50 in all. Then"),
             ["It cost $94.50 in all.", "Then"]
+        );
+    }
+
+    #[test]
+    fn court_citations_and_record_references_are_not_ends() {
+        let text = "Summary judgment is proper under Fed. R. Civ. P. 56(a), see 28 U.S.C. § 1291 \
+                    and 142 S. Ct. 1 (Dkt. 45; Compl. ¶ 12; Tr. 88). The motion is denied.";
+        assert_eq!(
+            sentences(text),
+            [
+                "Summary judgment is proper under Fed. R. Civ. P. 56(a), see 28 U.S.C. § 1291 \
+                 and 142 S. Ct. 1 (Dkt. 45; Compl. ¶ 12; Tr. 88).",
+                "The motion is denied.",
+            ]
         );
     }
 
