@@ -217,7 +217,7 @@ pub fn run_retrieval_bench(
         ..AskOptions::default()
     };
     on_status(&format!("asking {} questions", questions.len()));
-    let mut texts: HashMap<String, String> = HashMap::new();
+    // The documents' texts, loaded once for all questions.
     let mut docs = DocumentCache::default();
     let mut outcomes = Vec::with_capacity(questions.len());
     for q in &questions {
@@ -234,15 +234,10 @@ pub fn run_retrieval_bench(
         let mut holds = Vec::with_capacity(evidence.len());
         let mut returned = Vec::new();
         for e in &evidence {
-            if !texts.contains_key(&e.document_id) {
-                texts.insert(
-                    e.document_id.clone(),
-                    library.document_text(&e.document_id)?,
-                );
-            }
-            let text = texts
-                .get(&e.document_id)
-                .and_then(|t| t.get(e.byte_range.start as usize..e.byte_range.end as usize))
+            let (doc, _) = docs.get(&ctx, &e.document_id, None)?;
+            let text = doc
+                .text
+                .get(e.byte_range.start as usize..e.byte_range.end as usize)
                 .unwrap_or_default();
             let found = holds_keywords(text, &q.keywords);
             holds.push(found);
@@ -257,7 +252,7 @@ pub fn run_retrieval_bench(
             }
         }
         let answer_rank = holds.iter().position(|&h| h).map(|i| i + 1);
-        let (read, tokens_read) = read_text(&ctx, &evidence, &mut docs, &texts)?;
+        let (read, tokens_read) = read_text(&ctx, &evidence, &mut docs)?;
         let answer_read = holds_keywords(&read, &q.keywords);
         outcomes.push(QuestionOutcome {
             id: q.id.clone(),
@@ -316,13 +311,11 @@ pub fn run_retrieval_bench(
 
 /// The text of the passages `ask` has the model read for `evidence` (best first, at least
 /// [`PASSAGE_POOL`] entries where as many were found), joined by blank lines: planned as `ask`
-/// plans it with the default options, and the tokens it re-reads for them. `texts` holds the
-/// documents' texts.
+/// plans it with the default options, and the tokens it re-reads for them.
 fn read_text(
     ctx: &QaContext<'_>,
     evidence: &[Evidence],
     docs: &mut DocumentCache,
-    texts: &HashMap<String, String>,
 ) -> Result<(String, u64), QaError> {
     let Some(first) = evidence.first() else {
         return Ok((String::new(), 0));
@@ -339,12 +332,14 @@ fn read_text(
         defaults.reread_budget_tokens,
         defaults.passages,
     )?;
-    let text = texts.get(&first.document_id).map_or("", String::as_str);
     let tokens = plan.material.iter().map(|m| m.text.span.tokens).sum();
     let read = pool
         .iter()
         .filter(|e| e.role == EvidenceRole::Read)
-        .filter_map(|e| text.get(e.byte_range.start as usize..e.byte_range.end as usize))
+        .filter_map(|e| {
+            doc.text
+                .get(e.byte_range.start as usize..e.byte_range.end as usize)
+        })
         .collect::<Vec<_>>()
         .join("\n\n");
     Ok((read, tokens))
