@@ -33,8 +33,9 @@ pub const WINDOW_SENTENCES: usize = 3;
 pub const WINDOW_MAX_BYTES: usize = 600;
 /// Size of a further passage (the second best and on, read without a checkpoint of their own),
 /// built around its window, in bytes: about 250 words, a few paragraphs (between the 512-token
-/// chunk of the demo tokenizer, ≈ 1,100 bytes, and of GPT-NeoX's, ≈ 2,000). Measured on the evaluation set: 1,000 bytes gave recall@1 0.547,
-/// 1,500 gave 0.597, 2,000 gave 0.608 — past 1,500 the passage mostly grows, not the recall.
+/// chunk of the demo tokenizer, ≈ 1,100 bytes, and of GPT-NeoX's, ≈ 2,000). Measured on the
+/// evaluation set: 1,000 bytes gave recall@1 0.547, 1,500 gave 0.597, 2,000 gave 0.608 — past
+/// 1,500 the passage mostly grows, not the recall.
 pub const PASSAGE_TARGET_BYTES: usize = 1_500;
 /// BM25's term-frequency saturation.
 const SATURATION_K: f32 = 1.2;
@@ -66,8 +67,7 @@ fn idf_of_counts(total: f32, with_term: f32) -> f32 {
 /// `1 − (1 − p)^(unit / chunk_bytes)` of the parts), so that the share does not change with
 /// the chunk size.
 pub fn where_share(chunks_in_document: u64, chunks_with_term: u64, chunk_bytes: f32) -> f32 {
-    let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
-    let parts = chunks_in_document as f32 * scale;
+    let parts = chunks_in_document as f32 * parts_per_chunk(chunk_bytes);
     let parts_with_term = share_of_parts(chunks_in_document, chunks_with_term, chunk_bytes) * parts;
     let most = idf_of_counts(parts, 0.0);
     if most <= 0.0 {
@@ -79,9 +79,13 @@ pub fn where_share(chunks_in_document: u64, chunks_with_term: u64, chunk_bytes: 
 /// The share of a document's [`SHARE_UNIT_BYTES`] parts that hold a term held by
 /// `chunks_with_term` of its `chunks_in_document` chunks of `chunk_bytes` (see [`where_share`]).
 fn share_of_parts(chunks_in_document: u64, chunks_with_term: u64, chunk_bytes: f32) -> f32 {
-    let scale = (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE);
     let p = chunks_with_term.min(chunks_in_document) as f32 / chunks_in_document.max(1) as f32;
-    1.0 - (1.0 - p).powf(1.0 / scale)
+    1.0 - (1.0 - p).powf(1.0 / parts_per_chunk(chunk_bytes))
+}
+
+/// How many [`SHARE_UNIT_BYTES`] parts a chunk of `chunk_bytes` makes (never 0).
+fn parts_per_chunk(chunk_bytes: f32) -> f32 {
+    (chunk_bytes / SHARE_UNIT_BYTES).max(f32::MIN_POSITIVE)
 }
 
 /// A question term with its weights for one document.
