@@ -1,7 +1,8 @@
 //! What kind of answer a question asks for, from its question words: "when" asks for a date,
-//! "how many", "how old", "how far" for a number. A window of text holding a word of that kind
-//! (a year, a month, "twenty-seven", "10,000") is likelier to hold the answer than one that only
-//! repeats the question's words, so such windows get a bonus when ranked.
+//! "how many", "how old", "how far" for a number, "which judge" or "who wrote the opinion" for
+//! a judge. A window of text holding a word of that kind (a year, a month, "twenty-seven",
+//! "10,000", "Justice", "Honorable") is likelier to hold the answer than one that only repeats
+//! the question's words, so such windows get a bonus when ranked.
 
 /// The kinds of answer recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,6 +11,9 @@ pub enum AnswerKind {
     Date,
     /// A quantity: digits or a number word.
     Number,
+    /// The judge or justice who decided, heard or wrote a court paper: a word that names the
+    /// office ("Justice", "Honorable", "Curiam"), as captions and signature lines do.
+    Judge,
 }
 
 #[rustfmt::skip]
@@ -46,6 +50,30 @@ const DATE_CUES: &[&[&str]] = &[
     &["which", "day"], &["what", "time"], &["what", "month"], &["which", "month"],
 ];
 
+/// Question openings asking which judge decided, heard or wrote a court paper.
+#[rustfmt::skip]
+const JUDGE_CUES: &[&[&str]] = &[
+    &["which", "judge"], &["which", "judges"], &["what", "judge"], &["which", "justice"],
+    &["which", "justices"], &["what", "justice"], &["which", "magistrate"],
+    &["who", "wrote"], &["who", "authored"], &["who", "delivered"], &["who", "decided"],
+    &["who", "signed"], &["who", "heard"], &["who", "sat"], &["who", "presided"],
+    &["whose", "opinion"],
+];
+
+/// Words that make a "who wrote it" question one about a court paper rather than a letter or
+/// a poem in a novel.
+#[rustfmt::skip]
+const COURT_WORDS: &[&str] = &[
+    "opinion", "order", "decision", "judgment", "ruling", "case", "court", "motion", "motions",
+    "appeal", "panel", "dissent", "concurrence",
+];
+
+/// Words naming a judge's office, as captions, panels and signature lines write them.
+#[rustfmt::skip]
+const JUDGE_WORDS: &[&str] = &[
+    "justice", "justices", "judge", "judges", "honorable", "honourable", "curiam", "presiding",
+];
+
 /// The question's words, lowercased, split at anything not alphanumeric.
 fn lowercase_words(question: &str) -> Vec<String> {
     question
@@ -53,6 +81,14 @@ fn lowercase_words(question: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect()
+}
+
+/// Whether the question asks about a court paper: it names a judge's office ("which
+/// justice") or the paper itself ("who wrote the opinion").
+fn about_a_court_paper(words: &[String]) -> bool {
+    words.iter().any(|w| {
+        JUDGE_WORDS.contains(&w.as_str()) || w == "magistrate" || COURT_WORDS.contains(&w.as_str())
+    })
 }
 
 impl AnswerKind {
@@ -64,6 +100,8 @@ impl AnswerKind {
             Some(AnswerKind::Date)
         } else if NUMBER_CUES.iter().any(|c| has(c)) {
             Some(AnswerKind::Number)
+        } else if JUDGE_CUES.iter().any(|c| has(c)) && about_a_court_paper(&words) {
+            Some(AnswerKind::Judge)
         } else {
             None
         }
@@ -99,6 +137,7 @@ impl AnswerKind {
                 // "May" and "March" are months only capitalised (and even then not always).
                 year || DATE_WORDS.contains(&lower.as_str()) || matches!(word, "May" | "March")
             }
+            AnswerKind::Judge => JUDGE_WORDS.contains(&lower.as_str()),
         }
     }
 }
@@ -121,13 +160,39 @@ mod tests {
             AnswerKind::of_question("In what year did he leave?"),
             Some(AnswerKind::Date)
         );
-        assert_eq!(AnswerKind::of_question("Who wrote the opinion?"), None);
+        assert_eq!(
+            AnswerKind::of_question("Who wrote the opinion?"),
+            Some(AnswerKind::Judge)
+        );
         assert!(AnswerKind::Number.matches("twenty"));
         assert!(AnswerKind::Number.matches("10,000"));
         assert!(!AnswerKind::Number.matches("woman"));
         assert!(AnswerKind::Date.matches("1845"));
         assert!(AnswerKind::Date.matches("November"));
         assert!(!AnswerKind::Date.matches("12345"));
+    }
+
+    #[test]
+    fn who_decided_or_wrote_a_court_paper_asks_for_a_judge() {
+        for q in [
+            "Who wrote the opinion of the court in Gift Surplus?",
+            "Which judge decided the motions in limine in MASS v. Hughes?",
+            "Which justices did not take part in the decision?",
+            "Who signed the order on the motions in limine?",
+        ] {
+            assert_eq!(AnswerKind::of_question(q), Some(AnswerKind::Judge), "{q}");
+        }
+        // "Who wrote" about a letter in a novel is not about a court.
+        for q in [
+            "How did the boy get his writing into print without anyone knowing who wrote it?",
+            "Who signed the telegram asking Nick to postpone the funeral?",
+            "What reason did the trial judge give for refusing the motion?",
+        ] {
+            assert_eq!(AnswerKind::of_question(q), None, "{q}");
+        }
+        assert!(AnswerKind::Judge.matches("Justice"));
+        assert!(AnswerKind::Judge.matches("HONORABLE"));
+        assert!(!AnswerKind::Judge.matches("court"));
     }
 
     #[test]
