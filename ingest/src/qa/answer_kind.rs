@@ -1,8 +1,9 @@
 //! What kind of answer a question asks for, from its question words: "when" asks for a date,
 //! "how many", "how old", "how far" for a number, "which judge" or "who wrote the opinion" for
-//! a judge. A window of text holding a word of that kind (a year, a month, "twenty-seven",
-//! "10,000", "Justice", "Honorable") is likelier to hold the answer than one that only repeats
-//! the question's words, so such windows get a bonus when ranked.
+//! a judge, "what did the court order?" for a ruling. A window of text holding a word of that
+//! kind (a year, a month, "twenty-seven", "10,000", "Justice", "Honorable", "DENIES",
+//! "remanded") is likelier to hold the answer than one that only repeats the question's words,
+//! so such windows get a bonus when ranked.
 
 /// The kinds of answer recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub enum AnswerKind {
     /// The judge or justice who decided, heard or wrote a court paper: a word that names the
     /// office ("Justice", "Honorable", "Curiam"), as captions and signature lines do.
     Judge,
+    /// What a court did: granted, denied, affirmed, reversed, remanded.
+    Ruling,
 }
 
 #[rustfmt::skip]
@@ -74,6 +77,27 @@ const JUDGE_WORDS: &[&str] = &[
     "justice", "justices", "judge", "judges", "honorable", "honourable", "curiam", "presiding",
 ];
 
+/// Who decides, in a question asking what a court did ("what did the First Circuit do with
+/// the appeal?", "how did the court rule on …?").
+#[rustfmt::skip]
+const DECIDERS: &[&str] = &[
+    "court", "circuit", "judge", "justices", "panel", "magistrate", "tribunal",
+];
+
+/// What a decider does, within three words after it.
+const DECIDING: &[&str] = &[
+    "do", "decide", "rule", "order", "grant", "resolve", "dispose",
+];
+
+/// Words of a court's disposition.
+#[rustfmt::skip]
+const RULING_WORDS: &[&str] = &[
+    "grant", "grants", "granted", "deny", "denies", "denied", "defers", "deferred", "reserves",
+    "affirm", "affirms", "affirmed", "reverse", "reverses", "reversed", "remand", "remanded",
+    "vacate", "vacated", "vacates", "dismiss", "dismissed", "dismisses", "sustained", "overruled",
+    "ordered", "orders",
+];
+
 /// The question's words, lowercased, split at anything not alphanumeric.
 fn lowercase_words(question: &str) -> Vec<String> {
     question
@@ -91,6 +115,20 @@ fn about_a_court_paper(words: &[String]) -> bool {
     })
 }
 
+/// Whether the question asks what a court did: a decider followed closely by what it does
+/// ("what did the court order instead?"), or "what became of" a motion or a claim.
+fn asks_what_a_court_did(words: &[String]) -> bool {
+    let decides = words.iter().enumerate().any(|(i, w)| {
+        DECIDERS.contains(&w.as_str())
+            && words[i + 1..]
+                .iter()
+                .take(3)
+                .any(|v| DECIDING.contains(&v.as_str()))
+    });
+    let has = |cue: &[&str]| words.windows(cue.len()).any(|w| w == cue);
+    decides || ((has(&["became", "of"]) || has(&["happened", "to"])) && about_a_court_paper(words))
+}
+
 impl AnswerKind {
     /// The kind `question` asks for, if its words say.
     pub fn of_question(question: &str) -> Option<AnswerKind> {
@@ -102,6 +140,8 @@ impl AnswerKind {
             Some(AnswerKind::Number)
         } else if JUDGE_CUES.iter().any(|c| has(c)) && about_a_court_paper(&words) {
             Some(AnswerKind::Judge)
+        } else if asks_what_a_court_did(&words) {
+            Some(AnswerKind::Ruling)
         } else {
             None
         }
@@ -138,6 +178,7 @@ impl AnswerKind {
                 year || DATE_WORDS.contains(&lower.as_str()) || matches!(word, "May" | "March")
             }
             AnswerKind::Judge => JUDGE_WORDS.contains(&lower.as_str()),
+            AnswerKind::Ruling => RULING_WORDS.contains(&lower.as_str()),
         }
     }
 }
@@ -193,6 +234,28 @@ mod tests {
         assert!(AnswerKind::Judge.matches("Justice"));
         assert!(AnswerKind::Judge.matches("HONORABLE"));
         assert!(!AnswerKind::Judge.matches("court"));
+    }
+
+    #[test]
+    fn what_a_court_did_asks_for_a_ruling() {
+        for q in [
+            "What did the First Circuit do with Calvary Chapel's appeal?",
+            "After refusing terminating sanctions, what did the court order instead?",
+            "How did the court rule on the hearsay objection?",
+            "What became of the motion to strike?",
+        ] {
+            assert_eq!(AnswerKind::of_question(q), Some(AnswerKind::Ruling), "{q}");
+        }
+        for q in [
+            "What happened to the keeper of the light?",
+            "What standard of review applies to the fee award?",
+            "Why did the court keep out the licensing total?",
+        ] {
+            assert_eq!(AnswerKind::of_question(q), None, "{q}");
+        }
+        assert!(AnswerKind::Ruling.matches("DENIES"));
+        assert!(AnswerKind::Ruling.matches("remanded"));
+        assert!(!AnswerKind::Ruling.matches("motion"));
     }
 
     #[test]

@@ -16,8 +16,8 @@
 //! checkpoint, which covers the text before it); a further passage is about
 //! [`PASSAGE_TARGET_BYTES`] centred on its window ([`passage_around`]).
 //!
-//! When the question asks for a date, a number or a judge ([`AnswerKind`]), a window holding
-//! one gets a bonus. Tried and left out (recall@1 on the evaluation set, against 0.597): a bonus for the
+//! When the question asks for a date, a number, a judge or a ruling ([`AnswerKind`]), a window
+//! holding one gets a bonus. Tried and left out (recall@1 on the evaluation set, against 0.597): a bonus for the
 //! question's words standing together as a phrase (0.569: running headers and captions repeat
 //! the parties' names as phrases), softer or harder damping of a document's common terms
 //! (square root of the share 0.564, square 0.525), windows of 1, 2 or 5 sentences (0.536,
