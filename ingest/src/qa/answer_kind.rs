@@ -213,49 +213,68 @@ mod tests {
         assert!(!AnswerKind::Date.matches("12345"));
     }
 
-    #[test]
-    fn who_decided_or_wrote_a_court_paper_asks_for_a_judge() {
-        for q in [
-            "Who wrote the opinion of the court in Gift Surplus?",
-            "Which judge decided the motions in limine in MASS v. Hughes?",
-            "Which justices did not take part in the decision?",
-            "Who signed the order on the motions in limine?",
-        ] {
-            assert_eq!(AnswerKind::of_question(q), Some(AnswerKind::Judge), "{q}");
+    /// Asserts that each question of `asking` asks for `kind`, each of `not_asking` for none,
+    /// and that `kind` holds the words of `of_kind` and not those of `not_of_kind`.
+    fn assert_kind(
+        kind: AnswerKind,
+        asking: &[&str],
+        not_asking: &[&str],
+        of_kind: &[&str],
+        not_of_kind: &[&str],
+    ) {
+        for q in asking {
+            assert_eq!(AnswerKind::of_question(q), Some(kind), "{q}");
         }
-        // "Who wrote" about a letter in a novel is not about a court.
-        for q in [
-            "How did the boy get his writing into print without anyone knowing who wrote it?",
-            "Who signed the telegram asking Nick to postpone the funeral?",
-            "What reason did the trial judge give for refusing the motion?",
-        ] {
+        for q in not_asking {
             assert_eq!(AnswerKind::of_question(q), None, "{q}");
         }
-        assert!(AnswerKind::Judge.matches("Justice"));
-        assert!(AnswerKind::Judge.matches("HONORABLE"));
-        assert!(!AnswerKind::Judge.matches("court"));
+        for w in of_kind {
+            assert!(kind.matches(w), "{w}");
+        }
+        for w in not_of_kind {
+            assert!(!kind.matches(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn who_decided_or_wrote_a_court_paper_asks_for_a_judge() {
+        assert_kind(
+            AnswerKind::Judge,
+            &[
+                "Who wrote the opinion of the court in Gift Surplus?",
+                "Which judge decided the motions in limine in MASS v. Hughes?",
+                "Which justices did not take part in the decision?",
+                "Who signed the order on the motions in limine?",
+            ],
+            // "Who wrote" about a letter in a novel is not about a court.
+            &[
+                "How did the boy get his writing into print without anyone knowing who wrote it?",
+                "Who signed the telegram asking Nick to postpone the funeral?",
+                "What reason did the trial judge give for refusing the motion?",
+            ],
+            &["Justice", "HONORABLE"],
+            &["court"],
+        );
     }
 
     #[test]
     fn what_a_court_did_asks_for_a_ruling() {
-        for q in [
-            "What did the First Circuit do with Calvary Chapel's appeal?",
-            "After refusing terminating sanctions, what did the court order instead?",
-            "How did the court rule on the hearsay objection?",
-            "What became of the motion to strike?",
-        ] {
-            assert_eq!(AnswerKind::of_question(q), Some(AnswerKind::Ruling), "{q}");
-        }
-        for q in [
-            "What happened to the keeper of the light?",
-            "What standard of review applies to the fee award?",
-            "Why did the court keep out the licensing total?",
-        ] {
-            assert_eq!(AnswerKind::of_question(q), None, "{q}");
-        }
-        assert!(AnswerKind::Ruling.matches("DENIES"));
-        assert!(AnswerKind::Ruling.matches("remanded"));
-        assert!(!AnswerKind::Ruling.matches("motion"));
+        assert_kind(
+            AnswerKind::Ruling,
+            &[
+                "What did the First Circuit do with Calvary Chapel's appeal?",
+                "After refusing terminating sanctions, what did the court order instead?",
+                "How did the court rule on the hearsay objection?",
+                "What became of the motion to strike?",
+            ],
+            &[
+                "What happened to the keeper of the light?",
+                "What standard of review applies to the fee award?",
+                "Why did the court keep out the licensing total?",
+            ],
+            &["DENIES", "remanded"],
+            &["motion"],
+        );
     }
 
     #[test]
