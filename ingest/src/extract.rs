@@ -4,6 +4,7 @@ use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
 use crate::gutenberg::{gutenberg_body, gutenberg_title};
 use crate::html::html_to_text;
+use crate::hyphenation::{join_broken_words, WordCounts};
 use crate::pdf::{extract_pdf_reporting, remove_page_furniture, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
@@ -92,6 +93,10 @@ pub fn extract_document_reporting(
                 work_title = gutenberg_title(&text[..body.start]);
                 text = text[body].to_string();
             }
+            let counts = WordCounts::of([text.as_str()]);
+            if let Some(joined) = join_broken_words(&text, &counts, &in_word_list) {
+                text = joined;
+            }
             ExtractedDocument {
                 pages: pages_by_form_feed(&text),
                 text,
@@ -140,6 +145,11 @@ fn no_text_reason(file: &DiscoveredFile, doc: &ExtractedDocument) -> String {
     }
 }
 
+/// Whether the bundled word list (the word pieces of the meaning table) holds `word` whole.
+fn in_word_list(word: &str) -> bool {
+    crate::semantic::bundled().is_ok_and(|table| table.id(word).is_some())
+}
+
 /// Splits at form feeds (`\x0c`), the page separator of `pdftotext` output and of many
 /// court-record text dumps.
 fn pages_by_form_feed(text: &str) -> Vec<PageSpan> {
@@ -170,6 +180,13 @@ fn extract_pdf_document(
 ) -> Result<ExtractedDocument, ExtractError> {
     let mut pages = extract_pdf_reporting(&file.path, options, cancel, on_page)?;
     remove_page_furniture(&mut pages);
+    // Within a page: a word broken across a page turn keeps its page's part each side.
+    let counts = WordCounts::of(pages.iter().map(|p| p.text.as_str()));
+    for page in &mut pages {
+        if let Some(joined) = join_broken_words(&page.text, &counts, &in_word_list) {
+            page.text = joined;
+        }
+    }
     let mut text = String::new();
     let mut spans = Vec::with_capacity(pages.len());
     let mut warnings = Vec::new();
@@ -265,6 +282,28 @@ mod tests {
         );
         assert_eq!(doc.pages.len(), 1);
         assert_eq!(doc.pages[0].byte_end, doc.text.len() as u64);
+    }
+
+    #[test]
+    fn a_typeset_opinions_broken_words_are_joined_and_its_compounds_kept() {
+        // A D.C. Circuit opinion as text, hyphenated at line ends like its printed copy.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../eval/retrieval/docs/dccir-ideal-electronic-v-ific-1997.txt");
+        let file = DiscoveredFile {
+            size_bytes: std::fs::metadata(&path).unwrap().len(),
+            path,
+            kind: DocumentKind::Text,
+        };
+        let doc = extract_document(&file, &PdfOptions::default(), &AtomicBool::new(false)).unwrap();
+        let flat = doc.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("appellee International Fidelity"),
+            "a word written whole elsewhere"
+        );
+        assert!(flat.contains("the District of Columbia."));
+        assert!(flat.contains("resolved by the fact- finder"), "a compound");
+        assert!(flat.contains("in an attorney- client"), "a compound");
+        assert!(!flat.contains("Interna- tional"));
     }
 
     #[test]

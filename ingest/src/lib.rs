@@ -6,7 +6,7 @@
 //! of the chunks. It never touches a terminal; progress is a typed value ([`Progress`]).
 //!
 //! Stages, one module each: `discover` → `extract` (`decode`, `html`, `gutenberg`, `pdf` in a
-//! worker process) → `chunk` → read through the model with `checkpoint`s → `index`. [`run`]
+//! worker process, `hyphenation`) → `chunk` → read through the model with `checkpoint`s → `index`. [`run`]
 //! (`pipeline`) drives them; [`Library`] answers queries; `check` verifies every stored part
 //! and `repair` rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
 //!
@@ -75,6 +75,7 @@ mod error;
 mod extract;
 mod gutenberg;
 mod html;
+mod hyphenation;
 mod ignore_file;
 mod index;
 mod index_check;
