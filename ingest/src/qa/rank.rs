@@ -534,4 +534,32 @@ mod tests {
         assert!(best(None).starts_with("The parties filed seven motions"));
         assert!(best(Some(AnswerKind::Judge)).contains("The Honorable Christina A. Snyder"));
     }
+
+    #[test]
+    fn a_who_wrote_question_prefers_the_slip_opinions_author_line() {
+        let (_dir, mut analyzer) = analyzer();
+        let filler = "The officer followed the car into the garage that night. ".repeat(12);
+        let text = format!(
+            "The opinion of the Court below is reversed. {filler}\
+             KAGAN, J., delivered the opinion of the Court, in which BREYER, JJ., joined."
+        );
+        let terms = vec![DocumentTerm::new(
+            "opinion".into(),
+            1.0,
+            10,
+            8,
+            SHARE_UNIT_BYTES,
+        )];
+        let best = |kind, analyzer: &mut TermAnalyzer| {
+            let region = score_region(&text, 0, &terms, 0.0, kind, analyzer);
+            let w = *region
+                .windows
+                .iter()
+                .max_by(|a, b| a.score.total_cmp(&b.score).then(b.first.cmp(&a.first)))
+                .unwrap();
+            text[region.sentences[w.best_sentence].clone()].to_string()
+        };
+        assert!(best(None, &mut analyzer).starts_with("The opinion of the Court below"));
+        assert!(best(Some(AnswerKind::Judge), &mut analyzer).starts_with("KAGAN, J., delivered"));
+    }
 }
