@@ -180,7 +180,8 @@ fn extract_pdf_document(
 ) -> Result<ExtractedDocument, ExtractError> {
     let mut pages = extract_pdf_reporting(&file.path, options, cancel, on_page)?;
     remove_page_furniture(&mut pages);
-    // Within a page: a word broken across a page turn keeps its page's part each side.
+    // Joined within each page only: a word broken across a page turn stays broken, so that
+    // every page keeps its own text.
     let counts = WordCounts::of(pages.iter().map(|p| p.text.as_str()));
     for page in &mut pages {
         if let Some(joined) = join_broken_words(&page.text, &counts, &in_word_list) {

@@ -6,9 +6,9 @@
 //! of the chunks. It never touches a terminal; progress is a typed value ([`Progress`]).
 //!
 //! Stages, one module each: `discover` → `extract` (`decode`, `html`, `gutenberg`, `pdf` in a
-//! worker process, `hyphenation`) → `chunk` → read through the model with `checkpoint`s → `index`. [`run`]
-//! (`pipeline`) drives them; [`Library`] answers queries; `check` verifies every stored part
-//! and `repair` rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
+//! worker process, `hyphenation`) → `chunk` → read through the model with `checkpoint`s →
+//! `index`. [`run`] (`pipeline`) drives them; [`Library`] answers queries; `check` verifies
+//! every stored part and `repair` rebuilds what is damaged. On-disk layout: `LAYOUT.md`.
 //!
 //! ## Ingest a folder, then search it
 //! ```no_run
