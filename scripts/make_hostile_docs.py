@@ -5,7 +5,8 @@ Run by hand (never by CI) from the repository root:  /work/venv/bin/python scrip
 Needs pypdf (only for the encrypted file). Every other PDF is written byte by byte here, so the
 files are tiny and exactly what each test expects: good, truncated, bit-flipped, encrypted,
 scanned (image only), a scan page inside a text document, empty, zero pages, a /Parent loop,
-Latin-1 text in a PDF, plus binary content named .txt and a Latin-1 .txt file.
+Latin-1 text in a PDF, a page hyphenated at line ends, plus binary content named .txt and a
+Latin-1 .txt file.
 """
 
 import io
@@ -156,6 +157,21 @@ def main():
     write(
         "latin1.pdf",
         text_pdf([[b"Soci\\351t\\351 G\\351n\\351rale c. M\\374ller", b"Arr\\352t du 12 f\\351vrier."]]),
+    )
+    # A typeset page, hyphenated at line ends: a word broken that the page also writes whole,
+    # and a compound broken at its hyphen that the page also writes with it.
+    write(
+        "hyphenated.pdf",
+        text_pdf(
+            [
+                [
+                    b"The officer made a war-",
+                    b"rantless entry into the garage; a warrantless",
+                    b"entry needs an exigency. The in-",
+                    b"person hearing followed the in-person rule.",
+                ]
+            ]
+        ),
     )
     write("binary.txt", bytes(range(256)) * 4)
     write("latin1.txt", "Société Générale c. Müller — arrêt du 12 février.\n".replace("—", "-").encode("latin-1"))

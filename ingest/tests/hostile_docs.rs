@@ -42,7 +42,7 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
     failed_with("zero_pages.pdf", "no pages");
     failed_with("parent_loop.pdf", "made no progress");
     failed_with("binary.txt", "binary content");
-    assert_eq!(summary.files.len(), 14);
+    assert_eq!(summary.files.len(), 15);
 
     for name in [
         "good.pdf",
@@ -50,6 +50,7 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
         "latin1.txt",
         "partly_scanned.pdf",
         "encrypted_empty_password.pdf",
+        "hyphenated.pdf",
     ] {
         assert_eq!(
             outcome(name).status,
@@ -93,6 +94,15 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
         );
     }
 
+    // A word broken at a line end is one word again; a compound keeps its hyphen.
+    let typeset = text_of("hyphenated.pdf");
+    let flat = typeset.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("made a warrantless entry into the garage"),
+        "{typeset:?}"
+    );
+    assert!(flat.contains("The in- person hearing"), "{typeset:?}");
+
     // Failed documents are listed in the library with their reason (for the TUI's Library).
     let docs = writer.documents().unwrap();
     let enc = docs.iter().find(|d| d.title == "encrypted.pdf").unwrap();
@@ -106,7 +116,7 @@ fn every_hostile_file_has_its_outcome_and_good_files_are_ingested() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(again.count(OutcomeStatus::Skipped), 5);
+    assert_eq!(again.count(OutcomeStatus::Skipped), 6);
     assert_eq!(again.count(OutcomeStatus::Failed), 9);
 }
 
