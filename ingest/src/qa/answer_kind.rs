@@ -13,8 +13,8 @@ pub enum AnswerKind {
     /// A quantity: digits or a number word.
     Number,
     /// The judge or justice who decided, heard or wrote a court paper: a word that names the
-    /// office ("Justice", "Honorable", "Curiam", the "J." of "KAGAN, J., delivered the opinion"),
-    /// as captions, author lines and signatures do.
+    /// office ("Justice", "Honorable", "Hon.", "Curiam", the "J." of "KAGAN, J., delivered the
+    /// opinion"), as captions, author lines and signatures do.
     Judge,
     /// What a court did: granted, denied, affirmed, reversed, remanded.
     Ruling,
@@ -76,7 +76,7 @@ const COURT_WORDS: &[&str] = &[
 #[rustfmt::skip]
 const JUDGE_WORDS: &[&str] = &[
     "justice", "justices", "judge", "judges", "honorable", "honourable", "curiam", "presiding",
-    "j", "jj",
+    "j", "jj", "hon",
 ];
 
 /// Who decides, in a question asking what a court did ("what did the First Circuit do with

@@ -255,7 +255,12 @@ pub fn score_region(
                 score += term.passage_weight * tf * (SATURATION_K + 1.0) / (tf + SATURATION_K);
             }
         }
-        if score <= 0.0 {
+        // A judge's signature or the line naming the bench often holds none of the question's
+        // words ("Hon. Celia M. Arrowood, Justice of the Superior Court"): for a question
+        // asking which judge, the office alone lets such a window be scored.
+        let named_office =
+            answer_kind == Some(AnswerKind::Judge) && of_kind[first..end].contains(&true);
+        if score <= 0.0 && !named_office {
             continue;
         }
         let (best_sentence, best) = (first..end)
@@ -533,6 +538,30 @@ mod tests {
         };
         assert!(best(None).starts_with("The parties filed seven motions"));
         assert!(best(Some(AnswerKind::Judge)).contains("The Honorable Christina A. Snyder"));
+    }
+
+    #[test]
+    fn a_signature_without_the_questions_words_is_scored_for_a_which_judge_question() {
+        let (_dir, mut analyzer) = analyzer();
+        let filler = "The parties exchanged their papers in the autumn. ".repeat(12);
+        let text = format!(
+            "The motion to dismiss is denied. {filler}\
+             SO ORDERED. /s/ Celia M. Arrowood, Hon. Celia M. Arrowood, Justice of the Superior Court."
+        );
+        let terms = vec![
+            DocumentTerm::new("motion".into(), 1.0, 10, 8, SHARE_UNIT_BYTES),
+            DocumentTerm::new("dismiss".into(), 1.0, 10, 8, SHARE_UNIT_BYTES),
+        ];
+        let signed = |kind, analyzer: &mut TermAnalyzer| {
+            let region = score_region(&text, 0, &terms, 0.0, kind, analyzer);
+            region.windows.iter().any(|w| {
+                text[region.sentences[w.first].start..region.sentences[w.end - 1].end]
+                    .contains("Justice of the Superior Court")
+            })
+        };
+        assert!(!signed(None, &mut analyzer));
+        assert!(!signed(Some(AnswerKind::Date), &mut analyzer));
+        assert!(signed(Some(AnswerKind::Judge), &mut analyzer));
     }
 
     #[test]
