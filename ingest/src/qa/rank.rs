@@ -17,11 +17,11 @@
 //! [`PASSAGE_TARGET_BYTES`] centred on its window ([`passage_around`]).
 //!
 //! When the question asks for a date, a number, a judge or a ruling ([`AnswerKind`]), a window
-//! holding one gets a bonus. Tried and left out (recall@1 on the evaluation set, against 0.597): a bonus for the
-//! question's words standing together as a phrase (0.569: running headers and captions repeat
-//! the parties' names as phrases), softer or harder damping of a document's common terms
-//! (square root of the share 0.564, square 0.525), windows of 1, 2 or 5 sentences (0.536,
-//! 0.564, 0.564), a saturation constant of 0.3 or 3 (0.586, 0.580).
+//! holding one gets a bonus. Tried and left out (recall@1 on the evaluation set, against
+//! 0.597): a bonus for the question's words standing together as a phrase (0.569: running
+//! headers and captions repeat the parties' names as phrases), softer or harder damping of a
+//! document's common terms (square root of the share 0.564, square 0.525), windows of 1, 2 or 5
+//! sentences (0.536, 0.564, 0.564), a saturation constant of 0.3 or 3 (0.586, 0.580).
 
 use super::answer_kind::AnswerKind;
 use crate::index::TermAnalyzer;
@@ -515,6 +515,27 @@ mod tests {
         assert!(best(Some(AnswerKind::Date)).contains("March 1874"));
     }
 
+    /// The best window of `text` for `terms` and `kind` (ties to the earlier one): its whole
+    /// text and its best sentence.
+    fn best_of(
+        text: &str,
+        terms: &[DocumentTerm],
+        kind: Option<AnswerKind>,
+        analyzer: &mut TermAnalyzer,
+    ) -> (String, String) {
+        let region = score_region(text, 0, terms, 0.0, kind, analyzer);
+        let w = *region
+            .windows
+            .iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score).then(b.first.cmp(&a.first)))
+            .unwrap();
+        let s = &region.sentences;
+        (
+            text[s[w.first].start..s[w.end - 1].end].to_string(),
+            text[s[w.best_sentence].clone()].to_string(),
+        )
+    }
+
     #[test]
     fn a_which_judge_question_prefers_the_line_naming_the_honorable() {
         let (_dir, mut analyzer) = analyzer();
@@ -527,15 +548,7 @@ mod tests {
             DocumentTerm::new("motion".into(), 1.0, 10, 8, SHARE_UNIT_BYTES),
             DocumentTerm::new("limin".into(), 1.0, 10, 8, SHARE_UNIT_BYTES),
         ];
-        let mut best = |kind| {
-            let region = score_region(&text, 0, &terms, 0.0, kind, &mut analyzer);
-            let w = *region
-                .windows
-                .iter()
-                .max_by(|a, b| a.score.total_cmp(&b.score).then(b.first.cmp(&a.first)))
-                .unwrap();
-            text[region.sentences[w.first].start..region.sentences[w.end - 1].end].to_string()
-        };
+        let mut best = |kind| best_of(&text, &terms, kind, &mut analyzer).0;
         assert!(best(None).starts_with("The parties filed seven motions"));
         assert!(best(Some(AnswerKind::Judge)).contains("The Honorable Christina A. Snyder"));
     }
@@ -579,16 +592,8 @@ mod tests {
             8,
             SHARE_UNIT_BYTES,
         )];
-        let best = |kind, analyzer: &mut TermAnalyzer| {
-            let region = score_region(&text, 0, &terms, 0.0, kind, analyzer);
-            let w = *region
-                .windows
-                .iter()
-                .max_by(|a, b| a.score.total_cmp(&b.score).then(b.first.cmp(&a.first)))
-                .unwrap();
-            text[region.sentences[w.best_sentence].clone()].to_string()
-        };
-        assert!(best(None, &mut analyzer).starts_with("The opinion of the Court below"));
-        assert!(best(Some(AnswerKind::Judge), &mut analyzer).starts_with("KAGAN, J., delivered"));
+        let mut best = |kind| best_of(&text, &terms, kind, &mut analyzer).1;
+        assert!(best(None).starts_with("The opinion of the Court below"));
+        assert!(best(Some(AnswerKind::Judge)).starts_with("KAGAN, J., delivered"));
     }
 }
