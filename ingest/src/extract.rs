@@ -4,7 +4,7 @@ use crate::decode::{decode_text, TextEncoding};
 use crate::discover::{DiscoveredFile, DocumentKind};
 use crate::gutenberg::{gutenberg_body, gutenberg_title};
 use crate::html::html_to_text;
-use crate::hyphenation::{join_broken_words, WordCounts};
+use crate::hyphenation::join_broken_words;
 use crate::pdf::{extract_pdf_reporting, remove_page_furniture, PageStatus, PdfError, PdfOptions};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
@@ -93,10 +93,7 @@ pub fn extract_document_reporting(
                 work_title = gutenberg_title(&text[..body.start]);
                 text = text[body].to_string();
             }
-            let counts = WordCounts::of([text.as_str()]);
-            if let Some(joined) = join_broken_words(&text, &counts, &in_word_list) {
-                text = joined;
-            }
+            join_broken_words(&mut [&mut text], &in_word_list);
             ExtractedDocument {
                 pages: pages_by_form_feed(&text),
                 text,
@@ -182,12 +179,8 @@ fn extract_pdf_document(
     remove_page_furniture(&mut pages);
     // Joined within each page only: a word broken across a page turn stays broken, so that
     // every page keeps its own text.
-    let counts = WordCounts::of(pages.iter().map(|p| p.text.as_str()));
-    for page in &mut pages {
-        if let Some(joined) = join_broken_words(&page.text, &counts, &in_word_list) {
-            page.text = joined;
-        }
-    }
+    let mut texts: Vec<&mut String> = pages.iter_mut().map(|p| &mut p.text).collect();
+    join_broken_words(&mut texts, &in_word_list);
     let mut text = String::new();
     let mut spans = Vec::with_capacity(pages.len());
     let mut warnings = Vec::new();

@@ -20,7 +20,7 @@ const HYPHEN: char = '\u{2010}';
 
 /// How often a text writes each word whole and each two-part compound with its hyphen.
 #[derive(Debug, Default)]
-pub(crate) struct WordCounts {
+struct WordCounts {
     /// Lowercased words, as written between non-letters.
     whole: HashMap<String, u32>,
     /// Lowercased "left-right" pairs written on one line.
@@ -29,7 +29,7 @@ pub(crate) struct WordCounts {
 
 impl WordCounts {
     /// Counts the words of `texts` (the pages of one document).
-    pub(crate) fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> WordCounts {
+    fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> WordCounts {
         let mut counts = WordCounts::default();
         for text in texts {
             counts.add(text);
@@ -68,16 +68,36 @@ impl WordCounts {
     }
 }
 
-/// `text` with its line-end breaks joined and its soft hyphens dropped (see the module's
-/// account), or `None` when it has neither. `counts` are the whole document's; `known_word`
-/// says whether a lowercased word is in the bundled word list. A joined word stays on the line
-/// it starts: the line break moves to the space after it, so the text keeps its lines.
-pub(crate) fn join_broken_words(
-    text: &str,
-    counts: &WordCounts,
-    known_word: &dyn Fn(&str) -> bool,
-) -> Option<String> {
-    if !text.contains(['-', HYPHEN, SOFT_HYPHEN]) {
+/// Joins the line-end breaks of one document's `texts` (its pages, or its whole text) and drops
+/// its soft hyphens (see the module's account). `known_word` says whether a lowercased word is
+/// in the bundled word list. The document's words are counted only when some text has a break.
+pub(crate) fn join_broken_words(texts: &mut [&mut String], known_word: &dyn Fn(&str) -> bool) {
+    if !texts.iter().any(|t| has_break(t)) {
+        return;
+    }
+    let counts = WordCounts::of(texts.iter().map(|t| t.as_str()));
+    for text in texts.iter_mut() {
+        if let Some(joined) = join_in(text, &counts, known_word) {
+            **text = joined;
+        }
+    }
+}
+
+/// Whether `text` has a soft hyphen, or a hyphen with nothing but spaces before its line's end.
+fn has_break(text: &str) -> bool {
+    text.contains(SOFT_HYPHEN)
+        || text.match_indices(['-', HYPHEN]).any(|(at, hyphen)| {
+            text[at + hyphen.len()..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with('\n')
+        })
+}
+
+/// `text` with its line-end breaks joined and its soft hyphens dropped, or `None` when it has
+/// neither. `counts` are the whole document's. A joined word stays on the line it starts: the
+/// line break moves to the space after it, so the text keeps its lines.
+fn join_in(text: &str, counts: &WordCounts, known_word: &dyn Fn(&str) -> bool) -> Option<String> {
+    if !has_break(text) {
         return None;
     }
     let mut changed = false;
@@ -184,8 +204,9 @@ mod tests {
     use super::*;
 
     fn join(text: &str, known: &[&str]) -> String {
-        let counts = WordCounts::of([text]);
-        join_broken_words(text, &counts, &|w| known.contains(&w)).unwrap_or_else(|| text.into())
+        let mut joined = text.to_string();
+        join_broken_words(&mut [&mut joined], &|w| known.contains(&w));
+        joined
     }
 
     #[test]
@@ -233,7 +254,12 @@ mod tests {
         ] {
             assert_eq!(join(text, &["hatfieldmccoy", "andthen"]), text, "{text}");
         }
-        assert!(join_broken_words("no breaks here", &WordCounts::default(), &|_| true).is_none());
+        assert!(join_in(
+            "no breaks, a well-known rule",
+            &WordCounts::default(),
+            &|_| true
+        )
+        .is_none());
     }
 
     #[test]
